@@ -1,0 +1,116 @@
+"""The Bot subclass: holds the dependencies, loads extensions and syncs commands deliberately."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.db import Database
+from bot.domain.content import ContentStore
+from bot.settings import Settings
+from bot.tree import AppCommandTree
+
+log = logging.getLogger(__name__)
+
+# Every extension the bot loads; a structure test checks this matches the modules in bot/cogs.
+EXTENSIONS: tuple[str, ...] = ("bot.cogs.meta",)
+
+
+@contextmanager
+def discord_endpoints(api_base: str | None, gateway_url: str | None) -> Iterator[None]:
+    """Point discord.py's REST base and gateway URL elsewhere (a proxy, or the test fake) while inside.
+
+    discord.py keeps both as class attributes, so they are process-wide; the old values come back on exit.
+    """
+    old_base, old_gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    if api_base:
+        discord.http.Route.BASE = api_base
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+
+def command_set_hash(payload: list[dict[str, object]]) -> str:
+    """Return a stable hash of the command payloads Discord would receive."""
+    canonical = json.dumps(sorted(payload, key=lambda c: str(c.get("name"))), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AlignmentBot(commands.Bot):
+    """The bot. Dependencies are passed in from `main()`; nothing is read from the environment here."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        content: ContentStore,
+        force_sync: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents.default(),
+            tree_cls=AppCommandTree,
+            # Nothing the bot sends may ping anyone unless that one send opts in explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.db = db
+        # Replaced wholesale by /content reload; cogs read `bot.content` at use time, never keep a copy.
+        self.content = content
+        self.force_sync = force_sync
+        self.clock = clock
+        self.started_at = clock()
+
+    async def setup_hook(self) -> None:
+        """Load every extension, then sync the command tree if it changed."""
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> bool:
+        """Sync to DEV_GUILD_ID, or globally; skip when the command set is unchanged since the last sync.
+
+        Returns whether a sync request was sent. `--sync` (force_sync) always sends one.
+        """
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        digest = command_set_hash(payload)
+        # Keyed by application too: a new token for another application must sync again.
+        key = f"command_sync:{self.application_id}:{guild.id if guild else 'global'}"
+        if not self.force_sync and await self.db.get_meta(key) == digest:
+            log.info("Commands unchanged since the last sync; not syncing (run with --sync to force)")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.db.set_meta(key, digest)
+        log.info("Synced %d commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+        return True
+
+    def uptime(self) -> float:
+        """Return seconds since the bot object was created."""
+        return self.clock() - self.started_at
+
+    async def on_ready(self) -> None:
+        """Log who we are and how many servers we serve."""
+        log.info("Ready as %s (id=%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Ignore messages: this bot has slash commands only, and no prefix commands to process."""
