@@ -80,7 +80,7 @@ class Permissions:
 def _all_bits() -> int:
     value = 0
     for name, bit in vars(Permissions).items():
-        if name.isupper() and not name.startswith(("ALL", "DEFAULT")) and isinstance(bit, int):
+        if name.isupper() and not name.startswith(("ALL", "DEFAULT", "_")) and isinstance(bit, int):
             value |= bit
     return value
 

@@ -1,0 +1,25 @@
+# Stage 1: the dependency layer, rebuilt only when requirements.lock changes.
+FROM python:3.11-slim AS deps
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements.lock /tmp/requirements.lock
+RUN python -m venv /venv && /venv/bin/pip install --no-deps -r /tmp/requirements.lock
+
+# Stage 2: the runtime image: the venv, then the source, run as a non-root user.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/venv/bin:$PATH \
+    DATABASE_PATH=/data/bot.sqlite3 \
+    CONTENT_DIR=/app/content
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot \
+    && mkdir -p /data && chown bot:bot /data
+COPY --from=deps /venv /venv
+WORKDIR /app
+COPY bot/ bot/
+COPY migrations/ migrations/
+# Admins can edit content from Discord (/content put), so the bot user owns it; or mount it from the host.
+COPY --chown=bot:bot content/ content/
+USER bot
+VOLUME ["/data"]
+ENTRYPOINT ["python", "-m"]
+CMD ["bot"]

@@ -1,0 +1,87 @@
+"""Structure: the domain stays pure, every extension loads, command names are unique and within limits."""
+
+import ast
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot.bot import EXTENSIONS, AlignmentBot
+from bot.db import Database
+from bot.domain.content import ContentStore
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Return the top-level names of every module a source file imports."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bot" / "domain").rglob("*.py")), ids=lambda p: p.name)
+def test_domain_never_imports_discord(path: Path) -> None:
+    """No module in bot/domain imports discord (or aiosqlite): the domain is pure logic."""
+    assert not imported_modules(path) & {"discord", "aiosqlite"}
+
+
+def test_importing_the_domain_does_not_load_discord() -> None:
+    """Importing every domain module in a fresh interpreter leaves discord out of sys.modules."""
+    modules = [f"bot.domain.{p.stem}" for p in (ROOT / "bot" / "domain").glob("*.py") if p.stem != "__init__"]
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint('discord' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_every_cog_module_is_a_listed_extension() -> None:
+    """Each module in bot/cogs is in EXTENSIONS, so none is forgotten at start-up."""
+    modules = {f"bot.cogs.{p.stem}" for p in (ROOT / "bot" / "cogs").glob("*.py") if p.stem != "__init__"}
+    assert modules == set(EXTENSIONS)
+
+
+@pytest.fixture
+async def loaded_bot(tmp_path: Path) -> AsyncIterator[AlignmentBot]:
+    """Return a bot with every extension loaded, not connected to anything."""
+    async with await Database.open(tmp_path / "s.sqlite3") as db:
+        bot = AlignmentBot(settings=Settings(), db=db, content=ContentStore.empty())
+        for extension in EXTENSIONS:
+            await bot.load_extension(extension)
+        yield bot
+        await bot.close()
+
+
+async def test_every_extension_loads_and_has_commands(loaded_bot: AlignmentBot) -> None:
+    """Every extension loads without error and the tree ends up with commands."""
+    assert set(loaded_bot.extensions) == set(EXTENSIONS)
+    assert loaded_bot.tree.get_commands()
+
+
+async def test_command_names_unique_and_within_discord_limits(loaded_bot: AlignmentBot) -> None:
+    """Command names are unique; names, descriptions and option counts fit Discord's limits."""
+    names = [command.qualified_name for command in loaded_bot.tree.walk_commands()]
+    assert len(names) == len(set(names))
+    assert len(loaded_bot.tree.get_commands()) <= 100
+    for command in loaded_bot.tree.walk_commands():
+        assert 1 <= len(command.name) <= 32
+        assert 1 <= len(command.description) <= 100, command.qualified_name
+        if isinstance(command, app_commands.Command):
+            assert len(command.parameters) <= 25
+        # Serialising catches invalid option combinations before Discord would.
+        assert isinstance(command.to_dict(loaded_bot.tree), dict)
+
+
+async def test_client_default_pings_nobody(loaded_bot: AlignmentBot) -> None:
+    """The client-wide allowed_mentions default is none: no @everyone, roles, users or reply pings."""
+    assert loaded_bot.allowed_mentions is not None
+    assert loaded_bot.allowed_mentions.to_dict() == discord.AllowedMentions.none().to_dict()
