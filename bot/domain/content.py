@@ -415,7 +415,8 @@ def _message(err: Any) -> str:
         return str(ctx.get("error", err["msg"]))
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return "must not be empty"
-    return str(err["msg"]).replace("String", "text").replace("Tuple", "list").replace("tuple", "list")
+    text = str(err["msg"]).replace("Input should be", "must be").replace("String should", "must")
+    return text.replace("tuple", "list").replace("Tuple", "list")
 
 
 def load_content(directory: Path) -> ContentStore:
@@ -431,10 +432,13 @@ def load_content(directory: Path) -> ContentStore:
 
     concepts: dict[str, Concept] = {}
     concept_sources: dict[str, _Source] = {}
+    # Concepts whose own file is broken: references to them are not reported again as unknown ids.
+    broken: set[str] = set()
     for path in sorted((directory / "concepts").glob("*.y*ml")):
         source = open_source(path)
         concept = source.parse(Concept)
         if concept is None:
+            broken.add(path.stem)
             continue
         if concept.id != path.stem:
             source.error(("id",), f"must match the file name ({path.stem!r})")
@@ -476,7 +480,7 @@ def load_content(directory: Path) -> ContentStore:
     for concept_id, concept in concepts.items():
         source = concept_sources[concept_id]
         for index, ref in enumerate(concept.related):
-            if ref not in concepts:
+            if ref not in concepts and ref not in broken:
                 source.error(("related", index), f"no concept has the id {ref!r}")
             elif ref == concept_id:
                 source.error(("related", index), "a concept cannot be related to itself")
@@ -491,13 +495,13 @@ def load_content(directory: Path) -> ContentStore:
         for s_index, step in enumerate(steps):
             for p_index, point in enumerate(step.points):
                 for c_index, ref in enumerate(point.concepts):
-                    if ref not in concepts:
+                    if ref not in concepts and ref not in broken:
                         outline_file[0].error(
                             ("steps", s_index, "points", p_index, "concepts", c_index), f"no concept has the id {ref!r}"
                         )
     if prompts_file[0] is not None:
         for index, prompt in enumerate(prompts):
-            if prompt.concept not in concepts:
+            if prompt.concept not in concepts and prompt.concept not in broken:
                 prompts_file[0].error(("prompts", index, "concept"), f"no concept has the id {prompt.concept!r}")
 
     errors = [error for source in sources for error in source.errors]
@@ -520,12 +524,18 @@ def _index(source: _Source | None, key: str, items: tuple[_Item, ...]) -> dict[s
 
 
 def _check_names(concepts: dict[str, Concept], sources: dict[str, _Source]) -> dict[str, str]:
-    """Map every id, title and alias (case-folded) to its concept, recording collisions between concepts."""
+    """Map every id, title and alias (case-folded) to its concept, recording collisions between concepts.
+
+    Ids are claimed first, then titles, then aliases, so a colliding alias is reported on the alias.
+    """
     owner: dict[str, str] = {}
-    for concept_id, concept in concepts.items():
-        names: list[tuple[tuple[str | int, ...], str]] = [(("id",), concept.id), (("title",), concept.title)]
-        names += [(("aliases", i), alias) for i, alias in enumerate(concept.aliases)]
-        for path, name in names:
+    passes: list[list[tuple[str, tuple[str | int, ...], str]]] = [
+        [(c.id, ("id",), c.id) for c in concepts.values()],
+        [(c.id, ("title",), c.title) for c in concepts.values()],
+        [(c.id, ("aliases", i), alias) for c in concepts.values() for i, alias in enumerate(c.aliases)],
+    ]
+    for names in passes:
+        for concept_id, path, name in names:
             key = name.strip().casefold()
             other = owner.get(key)
             if other is not None and other != concept_id:
