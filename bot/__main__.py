@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from bot.db import Database
-from bot.domain.content import ContentInvalid, ContentStore, concept_card, load_content
+from bot.domain.content import SCHEMA_FILES, ContentInvalid, ContentStore, concept_card, json_schemas, load_content
 from bot.errors import StartupError
 from bot.log import setup_logging
 from bot.settings import Settings, load_settings
@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     check.add_argument("directory", nargs="?", type=Path, help="folder to check (default: CONTENT_DIR)")
     show = content.add_parser("show", help="print how a concept will look")
     show.add_argument("id", help="concept id, title or alias")
+    content.add_parser("schema", help="write the JSON Schemas of the content files to CONTENT_DIR/schema")
     return parser.parse_args(argv)
 
 
@@ -51,6 +52,12 @@ def load_content_or_fail(directory: Path) -> ContentStore:
 def run_content_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run `content check` or `content show`; return the exit code."""
     directory = getattr(args, "directory", None) or settings.content_dir
+    if args.action == "schema":
+        (directory / "schema").mkdir(exist_ok=True)
+        for name, text in json_schemas().items():
+            (directory / "schema" / name).write_text(text, encoding="utf-8")
+        print(f"Wrote {len(SCHEMA_FILES)} schemas to {directory / 'schema'}")  # noqa: T201 - CLI output
+        return 0
     try:
         store = load_content(directory)
     except ContentInvalid as exc:

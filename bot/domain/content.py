@@ -13,6 +13,7 @@ Loading never stops at the first problem: every error is collected with its file
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def _check_words(low: int, high: int) -> Any:
 
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=2, max_length=40)]
-Url = Annotated[str, AfterValidator(_check_url)]
+Url = Annotated[str, AfterValidator(_check_url), Field(json_schema_extra={"format": "uri", "pattern": "^https://"})]
 
 
 def _text(max_length: int, min_length: int = 1) -> StringConstraints:
@@ -551,3 +552,16 @@ def iter_content_files(directory: Path) -> Iterator[Path]:
     for name in FILE_MODELS:
         if (directory / name).exists():
             yield directory / name
+
+
+def json_schemas() -> dict[str, str]:
+    """Return the JSON Schema text of each content file kind, keyed by file name under `content/schema/`.
+
+    YAML files point at these (`# yaml-language-server: $schema=...`) so editors offer completion and flag
+    mistakes while an admin types.
+    """
+    schemas = {}
+    for name, model in SCHEMA_FILES.items():
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **model.model_json_schema()}
+        schemas[name] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    return schemas

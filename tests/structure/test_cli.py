@@ -1,0 +1,56 @@
+"""The command line: clear one-sentence failures, and content check exit codes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "content"
+
+
+def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` in `cwd` with only the given bot settings in the environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD", "LOG_LEVEL"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_without_token_exits_at_once_with_one_sentence(tmp_path: Path) -> None:
+    """No token: a non-zero exit and one line naming DISCORD_TOKEN and .env.example, without a traceback."""
+    result = run_bot(cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "DISCORD_TOKEN" in lines[0] and ".env.example" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_invalid_setting_is_named(tmp_path: Path) -> None:
+    """A bad DEV_GUILD_ID fails start-up with a sentence naming it, and never prints the token."""
+    result = run_bot(cwd=tmp_path, DISCORD_TOKEN="secret-token-value", DEV_GUILD_ID="abc")
+    assert result.returncode != 0
+    assert "Setting DEV_GUILD_ID is invalid" in result.stderr
+    assert "secret-token-value" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_content_check_exit_codes(tmp_path: Path) -> None:
+    """`content check` exits 0 on a valid folder and 1 with file:line messages on a broken one."""
+    good = run_bot("content", "check", str(FIXTURES / "valid"), cwd=tmp_path)
+    assert good.returncode == 0, good.stderr
+    assert "valid" in good.stdout
+    bad = run_bot("content", "check", str(FIXTURES / "broken" / "non-https-url"), cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "readings.yaml:23: readings[3].url: must start with https://" in bad.stderr
+    assert "error(s)" in bad.stderr
+
+
+def test_content_show_prints_the_card(tmp_path: Path) -> None:
+    """`content show` prints a concept's title, summary and readings as they will appear."""
+    result = run_bot("content", "show", "goodhart", cwd=tmp_path, CONTENT_DIR=str(FIXTURES / "valid"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Goodhart's law\n")
+    assert "Read more" in result.stdout
