@@ -73,7 +73,7 @@ async def test_a_failing_migration_rolls_back_completely(tmp_path: Path) -> None
         await migrations.migrate(conn, first)
     before = schema_of(path)
 
-    with pytest.raises(migrations.MigrationError, match="0002_broken.sql failed and was rolled back"):
+    with pytest.raises(migrations.MigrationError, match=r"0002_broken\.sql failed and was rolled back"):
         await Database.open(path, migrations.discover(directory))
 
     assert schema_of(path) == before

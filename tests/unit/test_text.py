@@ -30,7 +30,15 @@ def test_pack_lines_truncates_a_single_overlong_line() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "expected"),
-    [(0, "0 s"), (59.9, "59 s"), (60, "1 min"), (3_599, "59 min"), (3_600, "1 h 0 min"), (90_000, "1 d 1 h"), (-5, "0 s")],
+    [
+        (0, "0 s"),
+        (59.9, "59 s"),
+        (60, "1 min"),
+        (3_599, "59 min"),
+        (3_600, "1 h 0 min"),
+        (90_000, "1 d 1 h"),
+        (-5, "0 s"),
+    ],
 )
 def test_format_duration(seconds: float, expected: str) -> None:
     """Durations read naturally at every scale."""

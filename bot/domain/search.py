@@ -1,0 +1,119 @@
+"""Finding concepts: typo-tolerant name matching (rapidfuzz) and ranked full-text search (SQLite FTS5)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.domain.content import ContentStore
+
+AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
+_MIN_SCORE = 65.0
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A concept that matched a query, with its canonical title and a 0-100 score."""
+
+    concept_id: str
+    title: str
+    score: float
+
+
+class ConceptMatcher:
+    """Matches what a member types against every concept's id, title and aliases, forgiving typos and case."""
+
+    def __init__(self, store: ContentStore) -> None:
+        self._titles = {concept.id: concept.title for concept in store.concepts.values()}
+        self._names: list[str] = []
+        self._owners: list[str] = []
+        for concept in store.concepts.values():
+            for name in (concept.title, concept.id.replace("-", " "), *concept.aliases):
+                self._names.append(utils.default_process(name))
+                self._owners.append(concept.id)
+        self._alphabetical = sorted(self._titles, key=lambda cid: self._titles[cid].casefold())
+
+    def matches(self, query: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[Match]:
+        """Return up to `limit` concepts, best first, each listed once under its canonical title.
+
+        An empty query lists concepts alphabetically, so the autocomplete menu is useful before typing.
+        """
+        processed = utils.default_process(query)
+        if not processed:
+            return [Match(cid, self._titles[cid], 0.0) for cid in self._alphabetical[:limit]]
+        best: dict[str, float] = {}
+        # WRatio handles partial words and reordered tokens; a prefix bonus keeps "goo" -> Goodhart on top.
+        for name, score, index in process.extract(
+            processed, self._names, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=_MIN_SCORE
+        ):
+            owner = self._owners[index]
+            score = score + (10.0 if name.startswith(processed) else 0.0)
+            if score > best.get(owner, -1.0):
+                best[owner] = score
+        ranked = sorted(best.items(), key=lambda item: (-item[1], self._titles[item[0]].casefold()))
+        return [Match(cid, self._titles[cid], score) for cid, score in ranked[:limit]]
+
+    def suggestions(self, query: str, limit: int = 3) -> list[str]:
+        """Return the titles of the closest concepts, for a "did you mean ...?" answer."""
+        return [match.title for match in self.matches(query, limit) if match.score >= _MIN_SCORE]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A full-text search result: a concept or a reading, with a snippet around the matched words."""
+
+    kind: str  # "concept" or "reading"
+    item_id: str
+    title: str
+    snippet: str
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class FullTextIndex:
+    """A ranked (BM25) full-text index over summaries, key points, examples and readings, in memory.
+
+    Built from a content store in a few milliseconds; rebuilt whenever the store is reloaded.
+    """
+
+    def __init__(self, store: ContentStore) -> None:
+        # check_same_thread=False: a reload may build the index in a worker thread; queries run on the loop.
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self._conn.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(kind UNINDEXED, item_id UNINDEXED, title, body, "
+            "tokenize = 'porter unicode61')"
+        )
+        rows = [
+            (
+                "concept",
+                c.id,
+                c.title,
+                " ".join([" ".join(c.aliases), c.summary, " ".join(c.key_points), c.example]),
+            )
+            for c in store.concepts.values()
+        ]
+        rows += [("reading", r.id, r.title, f"{r.author} {r.kind} {r.level}") for r in store.readings.values()]
+        self._conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", rows)
+        self._conn.commit()
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """Return the best matches for the words in `query`, titles weighted above body text."""
+        tokens = _TOKEN.findall(query.casefold())[:12]
+        if not tokens:
+            return []
+        # Quote every word so user input can never be read as FTS5 syntax; the last word may be a prefix.
+        match = " ".join(f'"{t}"' for t in tokens[:-1]) + f' "{tokens[-1]}"*'
+        rows = self._conn.execute(
+            "SELECT kind, item_id, title, snippet(docs, 3, '**', '**', '…', 16) FROM docs WHERE docs MATCH ? "
+            "ORDER BY bm25(docs, 0, 0, 5.0, 1.0) LIMIT ?",
+            (match.strip(), limit),
+        ).fetchall()
+        return [SearchHit(kind, item_id, title, snippet) for kind, item_id, title, snippet in rows]
+
+    def close(self) -> None:
+        """Release the in-memory database."""
+        self._conn.close()
