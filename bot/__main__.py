@@ -88,12 +88,13 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
     import discord
 
     from bot.bot import AlignmentBot, discord_endpoints
+    from bot.domain.search import Library
 
     token = settings.require_token()
-    content = load_content_or_fail(settings.content_dir)
+    library = Library.build(load_content_or_fail(settings.content_dir))
     async with await Database.open(settings.database_path) as db:
         with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
-            bot = AlignmentBot(settings=settings, db=db, content=content, force_sync=force_sync)
+            bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
             async with bot:
                 try:
                     await bot.start(token)

@@ -14,7 +14,7 @@ import yarl
 from discord.ext import commands
 
 from bot.db import Database
-from bot.domain.content import ContentStore
+from bot.domain.search import Library
 from bot.settings import Settings
 from bot.tree import AppCommandTree
 
@@ -56,7 +56,7 @@ class AlignmentBot(commands.Bot):
         *,
         settings: Settings,
         db: Database,
-        content: ContentStore,
+        library: Library,
         force_sync: bool = False,
         clock: Callable[[], float] = time.monotonic,
         guild_ready_timeout: float = 2.0,
@@ -72,8 +72,8 @@ class AlignmentBot(commands.Bot):
         )
         self.settings = settings
         self.db = db
-        # Replaced wholesale by /content reload; cogs read `bot.content` at use time, never keep a copy.
-        self.content = content
+        # Replaced wholesale by /content reload; cogs read `bot.library` at use time, never keep a copy.
+        self.library = library
         self.force_sync = force_sync
         self.clock = clock
         self.started_at = clock()

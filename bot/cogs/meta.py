@@ -57,7 +57,7 @@ class Meta(commands.Cog):
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction) -> None:
         """Show the bot's version, content, uptime and links."""
-        stats = self.bot.content.stats()
+        stats = self.bot.library.store.stats()
         embed = discord.Embed(
             title="About this bot",
             description=(

@@ -117,3 +117,17 @@ class FullTextIndex:
     def close(self) -> None:
         """Release the in-memory database."""
         self._conn.close()
+
+
+@dataclass(frozen=True)
+class Library:
+    """A content store with its search indexes, built together so a reload swaps all three at once."""
+
+    store: ContentStore
+    matcher: ConceptMatcher
+    index: FullTextIndex
+
+    @classmethod
+    def build(cls, store: ContentStore) -> Library:
+        """Index `store` for name matching and full-text search."""
+        return cls(store, ConceptMatcher(store), FullTextIndex(store))

@@ -13,6 +13,7 @@ from discord import app_commands
 from bot.bot import EXTENSIONS, AlignmentBot
 from bot.db import Database
 from bot.domain.content import ContentStore
+from bot.domain.search import Library
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,7 @@ def test_every_cog_module_is_a_listed_extension() -> None:
 async def loaded_bot(tmp_path: Path) -> AsyncIterator[AlignmentBot]:
     """Return a bot with every extension loaded, not connected to anything."""
     async with await Database.open(tmp_path / "s.sqlite3") as db:
-        bot = AlignmentBot(settings=Settings(), db=db, content=ContentStore.empty())
+        bot = AlignmentBot(settings=Settings(), db=db, library=Library.build(ContentStore.empty()))
         for extension in EXTENSIONS:
             await bot.load_extension(extension)
         yield bot

@@ -1,0 +1,114 @@
+"""Cards for browsing content: the guided tour, step listings, reading lists and search results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.content import (
+    EMBED_DESCRIPTION_LIMIT,
+    Card,
+    Concept,
+    ContentStore,
+    OutlinePoint,
+    OutlineStep,
+    reading_line,
+)
+from bot.domain.search import SearchHit
+from bot.domain.text import pack_lines, truncate
+
+LEVELS = ("intro", "intermediate", "technical")
+
+
+@dataclass(frozen=True, slots=True)
+class TourPage:
+    """One page of the guided tour: a point of one step of the essay's argument."""
+
+    step_number: int
+    step: OutlineStep
+    point: OutlinePoint
+
+
+def tour_pages(store: ContentStore) -> list[TourPage]:
+    """Flatten the outline into pages, one per point, in the essay's order."""
+    return [TourPage(n, step, point) for n, step in enumerate(store.steps, start=1) for point in step.points]
+
+
+def tour_card(store: ContentStore, page: int) -> tuple[Card, int, int]:
+    """Render tour page `page` (clamped into range); return the card, the page used and the page count."""
+    pages = tour_pages(store)
+    if not pages:
+        return Card(title="The tour is empty", description="No essay outline is loaded."), 0, 0
+    page = min(max(page, 0), len(pages) - 1)
+    current = pages[page]
+    first_of_step = page == 0 or pages[page - 1].step is not current.step
+    intro = f"{current.step.summary}\n\n" if first_of_step else ""
+    concepts = [store.concepts[c].title for c in current.point.concepts if c in store.concepts]
+    card = Card(
+        title=truncate(f"Step {current.step_number}: {current.step.title}", 256),
+        description=f"{intro}**{current.point.title}**\n{current.point.summary}",
+        fields=(("Concepts to explore", ", ".join(concepts) or "—"),),
+        footer=f"Page {page + 1} of {len(pages)} · open any concept with /concept",
+    )
+    return card, page, len(pages)
+
+
+def concepts_in_step(store: ContentStore, step_id: str) -> list[Concept]:
+    """Return the concepts of a step, in outline order first, then any others that name the step."""
+    step = next((s for s in store.steps if s.id == step_id), None)
+    ordered: list[str] = []
+    for point in step.points if step else ():
+        ordered += [c for c in point.concepts if c not in ordered]
+    ordered += sorted(c.id for c in store.concepts.values() if c.step == step_id and c.id not in ordered)
+    return [store.concepts[c] for c in ordered if c in store.concepts and store.concepts[c].step == step_id]
+
+
+def first_sentence(text: str, limit: int = 140) -> str:
+    """Return the first sentence of `text`, truncated to `limit` characters."""
+    end = text.find(". ")
+    return truncate(text if end == -1 else text[: end + 1], limit)
+
+
+def steps_overview_card(store: ContentStore) -> Card:
+    """List the essay's steps with how many concepts each has."""
+    lines = [
+        f"**{n}. {step.title}** — {len(concepts_in_step(store, step.id))} concepts"
+        for n, step in enumerate(store.steps, start=1)
+    ]
+    return Card(
+        title="Concepts by step of the argument",
+        description="\n".join(lines) or "No outline is loaded.",
+        footer="Pick a step with /concepts step:, or take the guided tour with /tour",
+    )
+
+
+def step_card(store: ContentStore, step_id: str) -> Card:
+    """List one step's concepts, each with its first sentence."""
+    step = next(s for s in store.steps if s.id == step_id)
+    lines = [f"**{c.title}** — {first_sentence(c.summary)}" for c in concepts_in_step(store, step_id)]
+    description = pack_lines([step.summary, "", *lines], EMBED_DESCRIPTION_LIMIT)[0]
+    return Card(title=truncate(step.title, 256), description=description, footer="Open one with the menu below")
+
+
+def readings_card(store: ContentStore, concept: Concept | None, level: str | None, limit: int = 15) -> Card:
+    """List readings, optionally for one concept and/or one level, easiest first."""
+    readings = store.readings_for(concept) if concept else list(store.readings.values())
+    if level:
+        readings = [r for r in readings if r.level == level]
+    readings.sort(key=lambda r: (LEVELS.index(r.level), r.title.casefold()))
+    scope = f" for {concept.title}" if concept else ""
+    scope += f" ({level})" if level else ""
+    if not readings:
+        return Card(title=f"Readings{scope}", description="No readings match; try another level or concept.")
+    shown = readings[:limit]
+    description = pack_lines([f"• {reading_line(r)}" for r in shown], EMBED_DESCRIPTION_LIMIT)[0]
+    more = f" · {len(readings) - len(shown)} more: narrow by concept or level" if len(readings) > len(shown) else ""
+    return Card(title=f"Readings{scope}", description=description, footer=f"{len(readings)} readings{more}")
+
+
+def search_card(query: str, hits: list[SearchHit]) -> Card:
+    """List search results with their snippets."""
+    title = truncate(f"Search: {query}", 256)
+    if not hits:
+        return Card(title=title, description="Nothing matched. Try fewer or different words, or /concept for names.")
+    lines = [f"**{hit.title}** ({hit.kind})\n{truncate(hit.snippet, 300)}" for hit in hits]
+    return Card(title=title, description=pack_lines(lines, EMBED_DESCRIPTION_LIMIT)[0])
