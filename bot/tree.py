@@ -16,6 +16,10 @@ from bot.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 
+class AccessDenied(app_commands.CheckFailure):
+    """A check failure whose message tells the user who may use the command."""
+
+
 def _permission_names(names: list[str]) -> str:
     return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in names)
 
@@ -49,6 +53,7 @@ ERROR_RULES: tuple[ErrorRule, ...] = (
         (app_commands.TransformerError,),
         lambda e: f"I couldn't understand {str(e.value)[:100]!r}; please pick one of the suggestions.",
     ),
+    ErrorRule((AccessDenied,), lambda e: str(e)),
     ErrorRule((app_commands.CheckFailure,), lambda e: "You don't have access to this command here."),
     ErrorRule(
         (discord.Forbidden,),
