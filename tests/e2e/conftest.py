@@ -1,0 +1,123 @@
+"""End-to-end fixtures: the real bot, a real SQLite file, and the fake Discord over loopback."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.bot import AlignmentBot
+from bot.db import Database
+from bot.domain.content import load_content
+from bot.domain.search import Library
+from bot.settings import Settings
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Permissions, connected_client, running_fake
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTENT = ROOT / "content"
+
+
+@dataclass
+class Server:
+    """The small world most tests act in: one guild, an admin, a member and a #general channel."""
+
+    fake: FakeDiscord
+    guild: Guild
+    admin: Member
+    member: Member
+    general: Channel
+
+
+class BotRunner:
+    """Starts, stops and restarts the real bot against the fake, keeping its database file between runs.
+
+    A restart builds a new bot and a new database connection on the same file, like a process restart.
+    """
+
+    def __init__(self, fake: FakeDiscord, tmp_path: Path, content_dir: Path = CONTENT) -> None:
+        self.fake = fake
+        self.database_path = tmp_path / "bot.sqlite3"
+        self.content_dir = content_dir
+        self.settings_overrides: dict[str, Any] = {}
+        #: Called with each new bot before it connects, e.g. to add a test-only command.
+        self.prepare: Callable[[AlignmentBot], None] | None = None
+        self.bot: AlignmentBot | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    def settings(self) -> Settings:
+        """Build the settings a real deployment would have, pointed at the fake."""
+        return Settings(
+            discord_token=self.fake.token,
+            database_path=self.database_path,
+            content_dir=self.content_dir,
+            discord_api_base=self.fake.api_base,
+            discord_gateway_url=self.fake.gateway_url,
+            **self.settings_overrides,
+        )
+
+    async def start(self, *, force_sync: bool = False) -> AlignmentBot:
+        """Open the database, load content, connect the bot and wait until it is ready."""
+        settings = self.settings()
+        stack = contextlib.AsyncExitStack()
+        db = await stack.enter_async_context(await Database.open(settings.database_path))
+        bot = AlignmentBot(
+            settings=settings,
+            db=db,
+            library=Library.build(load_content(settings.content_dir)),
+            force_sync=force_sync,
+            guild_ready_timeout=0.05,
+        )
+        if self.prepare is not None:
+            self.prepare(bot)
+        await stack.enter_async_context(connected_client(self.fake, bot))
+        self.bot, self._stack = bot, stack
+        return bot
+
+    async def stop(self) -> None:
+        """Close the bot and its database."""
+        if self._stack is not None:
+            await self._stack.aclose()
+        self.bot, self._stack = None, None
+
+    async def restart(self, *, force_sync: bool = False) -> AlignmentBot:
+        """Stop and start again on the same database file."""
+        await self.stop()
+        return await self.start(force_sync=force_sync)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """Return a running fake Discord."""
+    async with running_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def server(fake: FakeDiscord) -> Server:
+    """Populate the fake with a guild, an admin (Manage Server), a member and #general."""
+    guild = fake.add_guild("Alignment Reading Group")
+    return Server(
+        fake=fake,
+        guild=guild,
+        admin=guild.add_member("alice", permissions=Permissions.MANAGE_GUILD),
+        member=guild.add_member("bob"),
+        general=guild.add_text_channel("general"),
+    )
+
+
+@pytest.fixture
+async def runner(fake: FakeDiscord, server: Server, tmp_path: Path) -> AsyncIterator[BotRunner]:
+    """Return a bot runner (not started) that is stopped after the test."""
+    bot_runner = BotRunner(fake, tmp_path)
+    yield bot_runner
+    await bot_runner.stop()
+
+
+@pytest.fixture
+async def bot(runner: BotRunner) -> AlignmentBot:
+    """Return the bot, started and ready."""
+    return await runner.start()
