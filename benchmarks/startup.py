@@ -1,0 +1,119 @@
+"""Benchmark: process start to READY, and RSS after READY, for the bot and a bare discord.py client.
+
+    python -m benchmarks.startup [--rounds N]
+
+Both run as subprocesses against the same in-process fake Discord in the same run (absolute times drift on
+shared machines, so the ratio is what matters). Targets (issue 2): at most 2x the bare client's time and
+1.6x its RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.fakediscord import FakeDiscord, running_fake
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BARE_CLIENT = """
+import os, discord, yarl
+discord.http.Route.BASE = os.environ["DISCORD_API_BASE"]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_GATEWAY_URL"])
+client = discord.Client(intents=discord.Intents.default())
+client.run(os.environ["DISCORD_TOKEN"], log_handler=None)
+"""
+
+
+def rss_mib(pid: int) -> float:
+    """Return the resident set size of a process in MiB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def wait_for_new_session(fake: FakeDiscord, known: set[str], timeout: float = 60.0) -> None:
+    """Wait until a session not in `known` has been sent READY and its GUILD_CREATEs."""
+
+    def ready() -> bool:
+        for session_id, session in fake.gateway.sessions.items():
+            connection = session.connection
+            if session_id not in known and connection is not None and connection.sent_seq >= session.initial_seq > 0:
+                return True
+        return False
+
+    await fake.gateway.changed.wait_for(ready, timeout, "a new session to become READY")
+
+
+async def measure(fake: FakeDiscord, argv: list[str], env: dict[str, str], settle: float) -> tuple[float, float]:
+    """Start a process, return (seconds from spawn to READY sent, RSS in MiB `settle` s after READY)."""
+    known = set(fake.gateway.sessions)
+    start = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *argv, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await wait_for_new_session(fake, known)
+        elapsed = time.perf_counter() - start
+        await asyncio.sleep(settle)
+        rss = rss_mib(process.pid)
+    finally:
+        process.terminate()
+        await process.wait()
+    return elapsed, rss
+
+
+async def run(rounds: int) -> None:
+    """Alternate bare client and bot runs and print the medians and ratios."""
+    async with running_fake() as fake:
+        guild = fake.add_guild("Benchmark guild")
+        guild.add_text_channel("general")
+        for i in range(20):
+            guild.add_member(f"member{i}")
+        with tempfile.TemporaryDirectory() as scratch:
+            base_env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
+                "DISCORD_TOKEN": fake.token,
+                "DISCORD_API_BASE": fake.api_base,
+                "DISCORD_GATEWAY_URL": fake.gateway_url,
+                "CONTENT_DIR": str(ROOT / "content"),
+                "LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(ROOT),
+            }
+            results: dict[str, list[tuple[float, float]]] = {"bare": [], "bot (new database)": [], "bot (restart)": []}
+            for index in range(rounds):
+                settle = 2.5  # past discord.py's default guild_ready_timeout, so on_ready has run in both
+                results["bare"].append(await measure(fake, [sys.executable, "-c", BARE_CLIENT], base_env, settle))
+                fresh = {**base_env, "DATABASE_PATH": str(Path(scratch) / f"cold{index}.sqlite3")}
+                results["bot (new database)"].append(await measure(fake, [sys.executable, "-m", "bot"], fresh, settle))
+                warm = {**base_env, "DATABASE_PATH": str(Path(scratch) / f"cold{index}.sqlite3")}
+                results["bot (restart)"].append(await measure(fake, [sys.executable, "-m", "bot"], warm, settle))
+    bare_time = statistics.median(t for t, _ in results["bare"])
+    bare_rss = statistics.median(r for _, r in results["bare"])
+    print(f"rounds: {rounds} (medians; each process started fresh)")
+    for name, samples in results.items():
+        elapsed = statistics.median(t for t, _ in samples)
+        rss = statistics.median(r for _, r in samples)
+        print(
+            f"{name:20s} start->READY {elapsed:.3f} s ({elapsed / bare_time:.2f}x bare)   "
+            f"RSS after READY {rss:.1f} MiB ({rss / bare_rss:.2f}x bare)"
+        )
+    print("targets: at most 2x the bare client's time and 1.6x its RSS")
+
+
+def main() -> None:
+    """Parse arguments and run the benchmark."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    asyncio.run(run(parser.parse_args().rounds))
+
+
+if __name__ == "__main__":
+    main()
