@@ -258,7 +258,9 @@ class ContentStore:
 
     def find(self, name: str) -> Concept | None:
         """Return the concept whose id, title or alias is `name` (any case), or None."""
-        concept_id = self.names.get(name.strip().casefold())
+        key = name.strip().casefold()
+        # "reward hacking" typed for the id reward-hacking counts as the id.
+        concept_id = self.names.get(key) or self.names.get("-".join(key.split()))
         return self.concepts.get(concept_id) if concept_id else None
 
     def readings_for(self, concept: Concept) -> list[Reading]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -43,7 +44,7 @@ class SnowflakeGenerator:
 
 
 def iso_now() -> str:
-    """Current UTC time as the ISO-8601 string Discord uses in payloads."""
+    """Return the current UTC time as the ISO-8601 string Discord uses in payloads."""
     return datetime.now(UTC).isoformat()
 
 
@@ -53,9 +54,7 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
     ``aiohttp.web.json_response`` appends ``; charset=utf-8`` and discord.py's ``json_or_text``
     compares the header verbatim, so it would then treat every body as plain text.
     """
-    return web.Response(
-        body=json.dumps(data).encode(), status=status, content_type="application/json", headers=headers
-    )
+    return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json", headers=headers)
 
 
 class Notifier:
@@ -88,7 +87,5 @@ class Notifier:
                 raise TimeoutError(f"fakediscord: timed out after {timeout:.2f}s waiting for {what}")
             fut: asyncio.Future[None] = loop.create_future()
             self._futures.append(fut)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fut, remaining)
-            except TimeoutError:
-                pass

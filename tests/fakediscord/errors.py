@@ -16,7 +16,7 @@ class DiscordError(Exception):
         self.errors = errors
 
     def body(self) -> dict[str, Any]:
-        """The JSON body Discord returns for this error."""
+        """Return the JSON body Discord sends for this error."""
         body: dict[str, Any] = {"message": self.message, "code": self.code}
         if self.errors is not None:
             body["errors"] = self.errors
@@ -24,7 +24,7 @@ class DiscordError(Exception):
 
 
 def not_found(what: str = "404: Not Found", code: int = 0) -> DiscordError:
-    """Generic 404, or a specific ``Unknown X`` one when ``code`` is given."""
+    """Build a generic 404, or a specific ``Unknown X`` one when ``code`` is given."""
     return DiscordError(404, code, what)
 
 

@@ -195,7 +195,9 @@ def validate_components(components: Sequence[Mapping[str, Any]], *, v2: bool = F
     if v2:
         out = []
         if sum(1 for _ in iter_components(components)) > COMPONENTS_V2_TOTAL_MAX:
-            out.append(Violation(base, "BASE_TYPE_MAX_LENGTH", f"Must be {COMPONENTS_V2_TOTAL_MAX} or fewer in length."))
+            out.append(
+                Violation(base, "BASE_TYPE_MAX_LENGTH", f"Must be {COMPONENTS_V2_TOTAL_MAX} or fewer in length.")
+            )
     else:
         out = _max_len(base, list(components), ACTION_ROWS_MAX)
     out += _validate_tree(components, base)
@@ -272,7 +274,7 @@ def validate_modal(data: Mapping[str, Any]) -> list[Violation]:
         if comp.get("type") == 18:  # Label wrapping one component
             out += _max_len((*p, "label"), comp.get("label"), TEXT_INPUT_LABEL_MAX, 1)
             out += _max_len((*p, "description"), comp.get("description"), LABEL_DESCRIPTION_MAX)
-    out += [Violation((*base, *v.path[1:]), v.code, v.message) for v in _validate_tree(components, ("components",))]
+    out += [Violation((*base, *v.path), v.code, v.message) for v in _validate_tree(components, ("components",))]
     return out
 
 
@@ -336,7 +338,9 @@ def validate_commands(commands: Sequence[Mapping[str, Any]]) -> list[Violation]:
             out += _max_len((i, "name"), name, COMMAND_NAME_MAX, 1)
         if (name, ctype) in seen:
             out.append(
-                Violation((i, "name"), "APPLICATION_COMMANDS_DUPLICATE_NAME", f"Application command names must be unique")
+                Violation(
+                    (i, "name"), "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"
+                )
             )
         seen.add((name, ctype))
         out += _validate_options(cmd.get("options") or [], (i, "options"))

@@ -57,6 +57,7 @@ class Permissions:
     CREATE_EVENTS = 1 << 44
     USE_EXTERNAL_SOUNDS = 1 << 45
     SEND_VOICE_MESSAGES = 1 << 46
+    SET_VOICE_CHANNEL_STATUS = 1 << 48
     SEND_POLLS = 1 << 49
     USE_EXTERNAL_APPS = 1 << 50
     PIN_MESSAGES = 1 << 51
@@ -140,5 +141,5 @@ def permission_names(value: int) -> list[str]:
 
 
 def has(value: int, needed: int) -> bool:
-    """True when every bit of ``needed`` is set in ``value``."""
+    """Return whether every bit of ``needed`` is set in ``value``."""
     return value & needed == needed

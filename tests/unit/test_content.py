@@ -30,7 +30,9 @@ def test_valid_folder_loads_into_an_indexed_store() -> None:
     assert [r.id for r in store.readings_for(store.concepts["reward-hacking"])] == ["concrete-problems", "spec-gaming"]
 
 
-@pytest.mark.parametrize("name", ["goodharts-law", "Goodhart's Law", "  GOODHART ", "measure becomes a target"])
+@pytest.mark.parametrize(
+    "name", ["goodharts-law", "goodharts law", "Goodhart's Law", "  GOODHART ", "measure becomes a target"]
+)
 def test_find_by_id_title_or_alias_in_any_case(name: str) -> None:
     """A concept is found by its id, title or any alias, whatever the case and surrounding spaces."""
     concept = load_content(FIXTURES / "valid").find(name)
