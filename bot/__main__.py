@@ -91,8 +91,8 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
     from bot.domain.search import Library
 
     token = settings.require_token()
-    library = Library.build(load_content_or_fail(settings.content_dir))
     async with await Database.open(settings.database_path) as db:
+        library = Library.build(load_content_or_fail(settings.content_dir))
         with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
             bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
             async with bot:

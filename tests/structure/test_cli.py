@@ -54,3 +54,17 @@ def test_content_show_prints_the_card(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Goodhart's law\n")
     assert "Read more" in result.stdout
+
+
+def test_invalid_content_stops_start_up_with_every_error(tmp_path: Path) -> None:
+    """With a token but broken content, the bot exits before connecting and lists the content errors."""
+    result = run_bot(
+        cwd=tmp_path,
+        DISCORD_TOKEN="token-value",
+        CONTENT_DIR=str(FIXTURES / "broken" / "non-https-url"),
+        DATABASE_PATH=str(tmp_path / "db.sqlite3"),
+    )
+    assert result.returncode == 1
+    assert "error(s)" in result.stderr
+    assert "readings[3].url: must start with https://" in result.stderr
+    assert "Traceback" not in result.stderr
