@@ -1,0 +1,245 @@
+"""P(Doom): parsing what members type, buckets, and honest aggregates over long-tailed probabilities.
+
+Probabilities of catastrophe spread over orders of magnitude (0.1% and 10% are very different views), so
+aggregates that respect that are used: the median and quartiles, the geometric mean of odds (the mean in
+log-odds space), and histograms on a log-odds axis.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MIN_P = 0.0001  # 0.01%
+MAX_P = 0.9999  # 99.99%
+THRESHOLD = 0.10  # the essay's question: above or below 10%?
+MIN_BIN_COUNT = 3  # public histograms never show a bin with fewer members than this
+
+ACCEPTED_FORMS = "`15`, `15%`, `0.15`, `1 in 30`, `1/30`, `1e-3`, `<1%`, `>90%` or a range like `10-25%`"
+
+# Buttons: ranges chosen for long tails, each stored as the midpoint the parser gives its label.
+BUCKET_LABELS: tuple[str, ...] = ("<1%", "1-5%", "5-10%", "10-25%", "25-50%", "50-75%", "75-90%", ">90%")
+
+
+class EstimateError(ValueError):
+    """What was typed is not a probability we can read; the message shows the accepted forms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A parsed probability: the value stored, the text as typed, and a note when it was clamped."""
+
+    value: float
+    raw: str
+    note: str | None = None
+
+
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
+_ONE_IN = re.compile(rf"^(?P<a>{_NUMBER})(?:in|/|:)(?P<b>{_NUMBER})$")
+_RANGE = re.compile(rf"^(?P<a>{_NUMBER})(?P<pa>%?)(?:-|–|—|to)(?P<b>{_NUMBER})(?P<pb>%?)$")
+_BOUND = re.compile(rf"^(?P<op><=?|>=?|under|below|over|above|lessthan|morethan)(?P<x>{_NUMBER})(?P<pct>%?)$")
+_PLAIN = re.compile(rf"^(?P<x>{_NUMBER})(?P<pct>%?)$")
+
+
+def _scalar(number: str, percent: bool) -> float:
+    """Read one number: with % it is a percentage; above 1 it is a percentage too; else a probability."""
+    value = float(number)
+    if percent:
+        return value / 100
+    # "15" and "1.5" mean percent, and so does a bare "1"; "0.15", "1.0" and "1e-3" are probabilities.
+    if value > 1 or number == "1":
+        return value / 100
+    return value
+
+
+def parse_estimate(text: str) -> Estimate:
+    """Parse a probability as members write it, clamping it into (0.01%, 99.99%) with a note."""
+    raw = text.strip()
+    compact = re.sub(r"\s+", "", raw.casefold()).replace(",", ".").replace("percent", "%")
+    if not compact:
+        raise EstimateError(f"Please type a probability, for example {ACCEPTED_FORMS}.")
+    value: float | None = None
+    if match := _ONE_IN.match(compact):
+        denominator = float(match["b"])
+        if denominator > 0:
+            value = float(match["a"]) / denominator
+    elif match := _RANGE.match(compact):
+        # "10-25%": a % on either end applies to both.
+        percent = bool(match["pa"] or match["pb"])
+        low, high = _scalar(match["a"], percent), _scalar(match["b"], percent)
+        if low <= high:
+            value = (low + high) / 2
+    elif match := _BOUND.match(compact):
+        bound = _scalar(match["x"], bool(match["pct"]))
+        below = match["op"] in ("<", "<=", "under", "below", "lessthan")
+        value = bound / 2 if below else (bound + 1) / 2
+    elif match := _PLAIN.match(compact):
+        value = _scalar(match["x"], bool(match["pct"]))
+    if value is None or not math.isfinite(value):
+        raise EstimateError(f"I couldn't read {raw[:40]!r} as a probability. Try {ACCEPTED_FORMS}.")
+    if value < 0 or value > 1:
+        raise EstimateError(f"{raw[:40]!r} is not between 0% and 100%. Try {ACCEPTED_FORMS}.")
+    if value < MIN_P:
+        return Estimate(MIN_P, raw, "Recorded as 0.01%: certainty isn't on the scale, so the extremes are capped.")
+    if value > MAX_P:
+        return Estimate(MAX_P, raw, "Recorded as 99.99%: certainty isn't on the scale, so the extremes are capped.")
+    return Estimate(value, raw)
+
+
+def bucket_estimate(index: int) -> Estimate:
+    """Return the estimate a bucket button records."""
+    return parse_estimate(BUCKET_LABELS[index])
+
+
+def format_probability(p: float) -> str:
+    """Show a probability as a percentage with sensible precision (0.05%, 3%, 17.5%, 99.9%)."""
+    percent = p * 100
+    if percent < 1 or percent > 99:
+        text = f"{percent:.2f}"
+    elif percent < 10 or percent > 90:
+        text = f"{percent:.1f}"
+    else:
+        text = f"{percent:.1f}" if abs(percent - round(percent)) >= 0.05 else f"{percent:.0f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{text}%"
+
+
+def logit(p: float) -> float:
+    """Return the log-odds of p."""
+    return math.log(p / (1 - p))
+
+
+def inverse_logit(x: float) -> float:
+    """Return the probability whose log-odds is x."""
+    return 1 / (1 + math.exp(-x))
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Aggregates of one round's current answers."""
+
+    n: int
+    median: float
+    q1: float
+    q3: float
+    geometric_mean_odds: float
+    share_above_threshold: float
+
+
+def summarize(values: Sequence[float]) -> Summary | None:
+    """Summarise answers; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        q1 = q3 = ordered[0]
+    else:
+        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
+    mean_log_odds = statistics.fmean(logit(v) for v in ordered)
+    return Summary(
+        n=len(ordered),
+        median=statistics.median(ordered),
+        q1=q1,
+        q3=q3,
+        geometric_mean_odds=inverse_logit(mean_log_odds),
+        share_above_threshold=sum(v > THRESHOLD for v in ordered) / len(ordered),
+    )
+
+
+def describe_summary(summary: Summary) -> list[tuple[str, str]]:
+    """Return (label, value) pairs for showing a summary."""
+    return [
+        ("Respondents", str(summary.n)),
+        ("Median", format_probability(summary.median)),
+        ("Middle half", f"{format_probability(summary.q1)} – {format_probability(summary.q3)}"),
+        ("Geometric mean of odds", format_probability(summary.geometric_mean_odds)),
+        ("Above 10%", f"{summary.share_above_threshold:.0%}"),
+    ]
+
+
+# Histogram edges, evenly spread in log-odds from 0.01% to 99.99%.
+BIN_EDGES: tuple[float, ...] = (MIN_P, 0.001, 0.01, 0.03, 0.1, 0.25, 0.5, 0.75, 0.9, 0.97, 0.99, 0.999, MAX_P)
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    """A histogram bin [low, high) and how many members answered in it."""
+
+    low: float
+    high: float
+    count: int
+
+
+def histogram(values: Sequence[float], edges: Sequence[float] = BIN_EDGES) -> list[Bin]:
+    """Count values into bins; the last bin includes its upper edge."""
+    counts = [0] * (len(edges) - 1)
+    for value in values:
+        for index in range(len(counts)):
+            last = index == len(counts) - 1
+            if edges[index] <= value < edges[index + 1] or (last and value == edges[-1]):
+                counts[index] += 1
+                break
+    return [Bin(edges[i], edges[i + 1], counts[i]) for i in range(len(counts))]
+
+
+def private_bins(values: Sequence[float], min_count: int = MIN_BIN_COUNT) -> list[Bin]:
+    """Return histogram bins safe to publish: every bin with members has at least `min_count` of them.
+
+    A small bin is merged into its smaller neighbour until none is left, so nobody's answer can be singled
+    out. With fewer than `min_count` answers in total, nothing is published.
+    """
+    if len(values) < min_count:
+        return []
+    bins = histogram(values)
+    while small := [i for i, b in enumerate(bins) if 0 < b.count < min_count]:
+        index = small[0]
+        # Merge the span up to the nearest bin that has members (the fuller one if both are as near).
+        left = next((j for j in range(index - 1, -1, -1) if bins[j].count), None)
+        right = next((j for j in range(index + 1, len(bins)) if bins[j].count), None)
+        candidates = [j for j in (left, right) if j is not None]
+        target = min(candidates, key=lambda j: (abs(j - index), -bins[j].count, j))
+        low, high = min(index, target), max(index, target)
+        bins[low : high + 1] = [Bin(bins[low].low, bins[high].high, sum(b.count for b in bins[low : high + 1]))]
+    return bins
+
+
+@dataclass(frozen=True, slots=True)
+class RoundPoint:
+    """One round on the history chart."""
+
+    number: int
+    label: str
+    summary: Summary
+    # Median of this round and of the previous one, over members who answered both (None if fewer than 3).
+    same_respondents: tuple[float, float] | None
+
+
+def history_points(
+    rounds: Sequence[tuple[int, str, dict[int, float]]], min_overlap: int = MIN_BIN_COUNT
+) -> list[RoundPoint]:
+    """Build chart points from (round number, label, {member: value}) in order.
+
+    The "same respondents" pair compares a round with the previous one using only members who answered both,
+    which separates minds changing from the crowd changing.
+    """
+    points: list[RoundPoint] = []
+    previous: dict[int, float] | None = None
+    for number, label, answers in rounds:
+        summary = summarize(list(answers.values()))
+        if summary is None:
+            previous = answers
+            continue
+        pair = None
+        if previous is not None:
+            both = answers.keys() & previous.keys()
+            if len(both) >= min_overlap:
+                pair = (
+                    statistics.median(previous[m] for m in both),
+                    statistics.median(answers[m] for m in both),
+                )
+        points.append(RoundPoint(number, label, summary, pair))
+        previous = answers
+    return points
