@@ -1,5 +1,6 @@
 """P(Doom) parsing, buckets, statistics and privacy-preserving histograms."""
 
+import itertools
 import math
 
 import pytest
@@ -11,8 +12,8 @@ from bot.domain.pdoom import (
     EstimateError,
     bucket_estimate,
     format_probability,
-    history_points,
     histogram,
+    history_points,
     parse_estimate,
     private_bins,
     summarize,
@@ -122,7 +123,7 @@ def test_private_bins_never_show_fewer_than_three() -> None:
     bins = private_bins(values)
     assert all(b.count == 0 or b.count >= 3 for b in bins)
     assert sum(b.count for b in bins) == len(values)
-    assert all(a.high == b.low for a, b in zip(bins, bins[1:], strict=False))
+    assert all(a.high == b.low for a, b in itertools.pairwise(bins))
 
 
 def test_private_bins_hide_tiny_rounds() -> None:
