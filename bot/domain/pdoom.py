@@ -12,6 +12,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 MIN_P = 0.0001  # 0.01%
 MAX_P = 0.9999  # 99.99%
@@ -243,3 +244,46 @@ def history_points(
         points.append(RoundPoint(number, label, summary, pair))
         previous = answers
     return points
+
+
+@dataclass(frozen=True, slots=True)
+class PollRound:
+    """A poll round as stored."""
+
+    id: int
+    guild_id: int
+    number: int
+    channel_id: int
+    message_id: int | None
+    question: str
+    doom_definition: str
+    horizon: str
+    show_results_early: bool
+    opened_by: int
+    opened_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    results_message_id: int | None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the round still takes answers."""
+        return self.closed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One estimate a member submitted, for showing them their own history."""
+
+    round_number: int
+    value: float
+    raw: str
+    submitted_at: datetime
+
+
+class RoundClosed(Exception):
+    """The round no longer takes answers."""
+
+
+class RoundAlreadyOpen(Exception):
+    """The server already has an open round."""
