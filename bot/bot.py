@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import discord
 import yarl
 from discord.ext import commands
 
+from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.domain.search import Library
 from bot.settings import Settings
@@ -58,7 +58,7 @@ class AlignmentBot(commands.Bot):
         db: Database,
         library: Library,
         force_sync: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         super().__init__(
@@ -75,8 +75,8 @@ class AlignmentBot(commands.Bot):
         # Replaced wholesale by /content reload; cogs read `bot.library` at use time, never keep a copy.
         self.library = library
         self.force_sync = force_sync
-        self.clock = clock
-        self.started_at = clock()
+        self.clock: Clock = clock or SystemClock()
+        self.started_at = self.clock.now()
 
     async def setup_hook(self) -> None:
         """Load every extension, then sync the command tree if it changed."""
@@ -106,7 +106,7 @@ class AlignmentBot(commands.Bot):
 
     def uptime(self) -> float:
         """Return seconds since the bot object was created."""
-        return self.clock() - self.started_at
+        return (self.clock.now() - self.started_at).total_seconds()
 
     async def on_ready(self) -> None:
         """Log who we are and how many servers we serve."""

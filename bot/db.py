@@ -195,22 +195,23 @@ class Database:
     async def record_vote(
         self, *, round_id: int, user_id: int, value: float, raw: str, source: str, now: datetime
     ) -> None:
-        """Store a submission and make it the member's current answer, atomically; raise RoundClosed if closed."""
-        async with self.transaction():
-            row = await self._fetchone("SELECT closed_at FROM pdoom_rounds WHERE id = ?", (round_id,))
-            if row is None or row["closed_at"] is not None:
-                raise RoundClosed
-            vote = await self._fetchone(
-                "INSERT INTO pdoom_votes (round_id, user_id, value, raw, source, submitted_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (round_id, user_id, value, raw, source, _iso(now)),
-            )
-            assert vote is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
-            await self._execute(
-                "INSERT INTO pdoom_current (round_id, user_id, vote_id, value) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (round_id, user_id) DO UPDATE SET vote_id = excluded.vote_id, value = excluded.value",
-                (round_id, user_id, vote["id"], value),
-            )
+        """Store a submission and make it the member's current answer, atomically; raise RoundClosed if closed.
+
+        One statement: the insert only happens while the round is open, and a trigger updates the current
+        answer within the same statement, so it commits (or not) as a whole before we return.
+        """
+        row = await self._fetchone(
+            "INSERT INTO pdoom_votes (round_id, user_id, value, raw, source, submitted_at) "
+            "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
+            "(SELECT 1 FROM pdoom_rounds WHERE id = ? AND closed_at IS NULL) RETURNING id",
+            (round_id, user_id, value, raw, source, _iso(now), round_id),
+        )
+        if row is None:
+            raise RoundClosed
+
+    async def delete_round(self, round_id: int) -> None:
+        """Delete a round and everything in it (used when its poll could not be posted)."""
+        await self._execute("DELETE FROM pdoom_rounds WHERE id = ?", (round_id,))
 
     async def current_answers(self, round_id: int) -> dict[int, float]:
         """Return each member's current answer in a round."""

@@ -39,3 +39,12 @@ CREATE TABLE pdoom_current (
     value     REAL    NOT NULL,
     PRIMARY KEY (round_id, user_id)
 ) STRICT;
+
+-- Every new submission becomes the member's current answer in the same statement, so a vote is one atomic
+-- INSERT (no separate transaction round-trips while a burst of votes arrives).
+CREATE TRIGGER pdoom_votes_set_current AFTER INSERT ON pdoom_votes
+BEGIN
+    INSERT INTO pdoom_current (round_id, user_id, vote_id, value)
+    VALUES (NEW.round_id, NEW.user_id, NEW.id, NEW.value)
+    ON CONFLICT (round_id, user_id) DO UPDATE SET vote_id = excluded.vote_id, value = excluded.value;
+END;

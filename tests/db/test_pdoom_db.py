@@ -1,7 +1,9 @@
 """P(Doom) queries against a real SQLite file: rounds, votes, current answers, scoping, forgetting."""
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +104,12 @@ async def test_forget_deletes_one_members_estimates_in_one_server(db: Database) 
     assert await db.current_answers(here.id) == {8: 0.4}
     assert await db.current_answers(there.id) == {7: 0.2, 8: 0.4}
     assert await db.answers_by_round(GUILD) == {here.id: {8: 0.4}}
+
+
+async def test_a_recorded_vote_is_committed_before_returning(db: Database, tmp_path: Path) -> None:
+    """As soon as record_vote returns, another connection (another process after a crash) sees the vote."""
+    poll = await open_round(db)
+    await db.record_vote(round_id=poll.id, user_id=7, value=0.25, raw="25", source="button", now=NOW)
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as other:
+        assert other.execute("SELECT user_id, value FROM pdoom_current").fetchall() == [(7, 0.25)]
+        assert other.execute("SELECT count(*) FROM pdoom_votes").fetchone() == (1,)

@@ -1,0 +1,98 @@
+"""PNG charts for P(Doom) results, drawn with matplotlib's object API (no pyplot, no global state).
+
+These functions block for tens of milliseconds, so callers run them in a worker thread. matplotlib is
+imported on first use: it costs ~0.4 s and ~20 MB, which the bot only pays once someone asks for a chart.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.domain.pdoom import THRESHOLD, Bin, RoundPoint, Summary, format_probability, logit
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+TICKS = (0.0001, 0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999)
+BAR_COLOUR = "#5865F2"
+MEDIAN_COLOUR = "#ED4245"
+THRESHOLD_COLOUR = "#747F8D"
+
+
+def _figure() -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _probability_axis(axes: Axes, axis: str) -> None:
+    """Label a log-odds axis with probabilities."""
+    positions = [logit(p) for p in TICKS]
+    labels = [format_probability(p) for p in TICKS]
+    if axis == "x":
+        axes.set_xticks(positions, labels)
+        axes.set_xlim(positions[0], positions[-1])
+    else:
+        axes.set_yticks(positions, labels)
+        axes.set_ylim(positions[0], positions[-1])
+
+
+def histogram_png(bins: Sequence[Bin], summary: Summary, title: str) -> bytes:
+    """Draw answers per bin on a log-odds axis, with the median and the 10% line."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    for item in bins:
+        left, right = logit(item.low), logit(item.high)
+        axes.bar(left, item.count, width=right - left, align="edge", color=BAR_COLOUR, edgecolor="white")
+    axes.axvline(
+        logit(summary.median), color=MEDIAN_COLOUR, linewidth=2, label=f"median {format_probability(summary.median)}"
+    )
+    axes.axvline(logit(THRESHOLD), color=THRESHOLD_COLOUR, linestyle="--", linewidth=1, label="10%")
+    _probability_axis(axes, "x")
+    axes.set_ylabel("members")
+    axes.set_xlabel("P(doom), log-odds scale (bins with fewer than 3 members are merged)")
+    axes.set_title(title[:90])
+    axes.legend(loc="upper left", frameon=False)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    return _png(figure)
+
+
+def history_png(points: Sequence[RoundPoint]) -> bytes:
+    """Draw each round's median with its middle half, and dashed lines for members who answered both rounds."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    xs = list(range(len(points)))
+    medians = [logit(p.summary.median) for p in points]
+    lower = [medians[i] - logit(p.summary.q1) for i, p in enumerate(points)]
+    upper = [logit(p.summary.q3) - medians[i] for i, p in enumerate(points)]
+    axes.errorbar(xs, medians, yerr=[lower, upper], fmt="o-", color=BAR_COLOUR, capsize=4, label="median (middle half)")
+    labelled = False
+    for index, point in enumerate(points):
+        if point.same_respondents is not None and index > 0:
+            before, after = point.same_respondents
+            axes.plot(
+                [index - 1, index],
+                [logit(before), logit(after)],
+                linestyle="--",
+                color=MEDIAN_COLOUR,
+                label=None if labelled else "same respondents (median)",
+            )
+            labelled = True
+    axes.axhline(logit(THRESHOLD), color=THRESHOLD_COLOUR, linestyle=":", linewidth=1)
+    _probability_axis(axes, "y")
+    axes.set_xticks(xs, [f"#{p.number}\n{p.label}\nn={p.summary.n}" for p in points])
+    axes.set_title("Community P(doom) across rounds")
+    axes.legend(loc="upper left", frameon=False)
+    return _png(figure)
