@@ -23,7 +23,7 @@ THRESHOLD_COLOUR = "#747F8D"
 
 
 def _figure() -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported late: see the module docstring
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 4.2), dpi=100, layout="constrained")
@@ -63,9 +63,11 @@ def histogram_png(bins: Sequence[Bin], summary: Summary, title: str) -> bytes:
     _probability_axis(axes, "x")
     axes.set_ylabel("members")
     axes.set_xlabel("P(doom), log-odds scale (bins with fewer than 3 members are merged)")
+    from matplotlib.ticker import MaxNLocator
+
     axes.set_title(title[:90])
     axes.legend(loc="upper left", frameon=False)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(figure)
 
 
