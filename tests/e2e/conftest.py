@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.domain.content import load_content
 from bot.domain.search import Library
 from bot.settings import Settings
+from tests.clock import FakeClock
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Permissions, connected_client, running_fake
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,8 @@ class BotRunner:
         self.settings_overrides: dict[str, Any] = {}
         #: Called with each new bot before it connects, e.g. to add a test-only command.
         self.prepare: Callable[[AlignmentBot], None] | None = None
+        #: The bot's clock; tests move it forward instead of sleeping.
+        self.clock = FakeClock()
         self.bot: AlignmentBot | None = None
         self._stack: contextlib.AsyncExitStack | None = None
 
@@ -69,6 +72,7 @@ class BotRunner:
             db=db,
             library=Library.build(load_content(settings.content_dir)),
             force_sync=force_sync,
+            clock=self.clock,
             guild_ready_timeout=0.05,
         )
         if self.prepare is not None:
