@@ -1,0 +1,68 @@
+"""Kill the bot process in the middle of a burst of votes: every acknowledged vote survives, none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import CONTENT, ROOT, Server
+from tests.fakediscord import FakeDiscord
+
+
+async def start_bot_process(fake: FakeDiscord, database: Path) -> asyncio.subprocess.Process:
+    """Run `python -m bot` against the fake and wait until it has identified."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATABASE_PATH": str(database),
+        "CONTENT_DIR": str(CONTENT),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    identified = fake.gateway.identify_count
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=database.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 30, "the bot to identify")
+    await fake.wait_until_connected(timeout=30)
+    await asyncio.wait_for(fake.sync(), 30)
+    return process
+
+
+async def test_acknowledged_votes_survive_a_kill(fake: FakeDiscord, server: Server, tmp_path: Path) -> None:
+    """SIGKILL during 150 concurrent votes: each acknowledged vote is in the database once; a restart counts them."""
+    database = tmp_path / "crash.sqlite3"
+    members = [server.guild.add_member(f"member{i}") for i in range(150)]
+    process = await start_bot_process(fake, database)
+    try:
+        await (await fake.invoke(server.admin, "pdoom open", channel=server.general)).reply(timeout=10)
+        poll = await fake.wait_for_message(server.general, lambda m: "P(doom) round" in m.text)
+        round_id = poll.custom_ids[0].split(":")[3]
+        handles = [await fake.click(m, poll, f"align:pdoom:b:{round_id}:{i % 8}") for i, m in enumerate(members)]
+        await fake.changed.wait_for(lambda: sum(h.acknowledged for h in handles) >= 40, 20, "40 acknowledged votes")
+    finally:
+        process.kill()
+        await process.wait()
+    acknowledged = {h.user.id for h in handles if h.acknowledged}
+    assert 40 <= len(acknowledged) < len(members), "the kill should land mid-burst"
+
+    with sqlite3.connect(database) as conn:
+        current = dict(conn.execute("SELECT user_id, value FROM pdoom_current").fetchall())
+        submissions = conn.execute("SELECT user_id, count(*) FROM pdoom_votes GROUP BY user_id").fetchall()
+    assert acknowledged <= set(current)
+    assert all(count == 1 for _, count in submissions)
+
+    process = await start_bot_process(fake, database)
+    try:
+        await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply(timeout=15)
+        results = await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text, timeout=15)
+        assert f"Respondents\n{len(current)}" in results.text
+    finally:
+        process.terminate()
+        await process.wait()
