@@ -94,18 +94,23 @@ class Database:
             async with self._lock:
                 yield self._conn
 
-    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._exclusive() as conn, conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+    # Each helper is one round trip to aiosqlite's worker thread (execute_fetchall runs and exhausts the
+    # statement there), instead of separate trips for execute, fetch and close.
 
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._exclusive() as conn, conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        async with self._exclusive() as conn:
+            return list(await conn.execute_fetchall(sql, tuple(params)))
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement and return how many rows it changed."""
-        async with self._exclusive() as conn, conn.execute(sql, tuple(params)) as cursor:
-            return cursor.rowcount
+        async with self._exclusive() as conn:
+            before = conn.total_changes
+            await conn.execute_fetchall(sql, tuple(params))
+            return conn.total_changes - before
 
     # --- meta: bot-wide key/value state ---
 

@@ -1,0 +1,256 @@
+"""Benchmark: 1,000 members cast 5,000 P(Doom) votes, 50 in flight, against the bot and a minimal bot.
+
+    python -m benchmarks.votes [--votes 5000] [--members 1000] [--in-flight 50]
+
+Both bots run as their own process against the same in-process fake Discord, one after the other in the same
+run. The minimal bot's vote does one INSERT + commit before replying; ours also keeps a current answer per
+member, checks the round is open, throttles poll-message edits and may show aggregates.
+Targets (issue 4): 0 lost; at least half the minimal bot's votes/s; ack p99 at most 2x the minimal bot's;
+at most one poll-message edit per 2 s; a chart under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import charts
+from bot.domain.pdoom import private_bins, summarize
+from tests.fakediscord import Channel, FakeDiscord, Member, Message, running_fake
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MINIMAL_BOT = """
+import os, re, aiosqlite, discord, yarl
+discord.http.Route.BASE = os.environ["DISCORD_API_BASE"]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_GATEWAY_URL"])
+CHANNEL = int(os.environ["POLL_CHANNEL_ID"])
+
+class Vote(discord.ui.DynamicItem[discord.ui.Button], template=r"align:pdoom:b:(?P<r>\\d+):(?P<b>\\d+)"):
+    def __init__(self, r, b):
+        super().__init__(discord.ui.Button(label=str(b), custom_id=f"align:pdoom:b:{r}:{b}"))
+        self.r, self.b = r, b
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(int(match["r"]), int(match["b"]))
+    async def callback(self, interaction):
+        await client.db.execute("INSERT INTO votes (round_id, user_id, bucket) VALUES (?, ?, ?)",
+                                (self.r, interaction.user.id, self.b))
+        await client.db.commit()
+        await interaction.response.send_message("Recorded.", ephemeral=True)
+
+class Minimal(discord.Client):
+    async def setup_hook(self):
+        self.db = await aiosqlite.connect(os.environ["DATABASE_PATH"])
+        await self.db.execute("PRAGMA journal_mode = WAL")
+        await self.db.execute("CREATE TABLE IF NOT EXISTS votes (round_id INT, user_id INT, bucket INT)")
+        self.add_dynamic_items(Vote)
+    async def on_ready(self):
+        view = discord.ui.View(timeout=None)
+        for b in range(8):
+            view.add_item(Vote(1, b))
+        await self.get_channel(CHANNEL).send("P(doom) round 1 (minimal)", view=view)
+
+client = Minimal(intents=discord.Intents.default(), guild_ready_timeout=0.1)
+client.run(os.environ["DISCORD_TOKEN"], log_handler=None)
+"""
+
+
+@dataclass
+class Run:
+    """What one bot did under load."""
+
+    name: str
+    votes: int
+    seconds: float
+    latencies_ms: list[float]
+    acknowledged: int
+    stored: int
+    poll_edits: list[float]
+
+    def percentile(self, q: int) -> float:
+        """Return the q-th percentile ack latency in ms."""
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[q - 1]
+
+    @property
+    def rate(self) -> float:
+        """Return votes per second."""
+        return self.votes / self.seconds
+
+
+async def start_process(fake: FakeDiscord, argv: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    """Start a bot process and wait until it identified and took in the guild."""
+    identified = fake.gateway.identify_count
+    process = await asyncio.create_subprocess_exec(
+        *argv, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 60, "identify")
+    await fake.wait_until_connected(timeout=60)
+    await fake.sync(timeout=60)
+    return process
+
+
+async def cast_votes(
+    fake: FakeDiscord, poll: Message, members: list[Member], total: int, in_flight: int, rng: random.Random
+) -> tuple[float, list[float], int]:
+    """Click bucket buttons `total` times, `in_flight` at a time; return elapsed s, latencies, acknowledged."""
+    round_id = poll.custom_ids[0].split(":")[3]
+    gate = asyncio.Semaphore(in_flight)
+    latencies: list[float] = []
+    acknowledged = 0
+
+    async def one(index: int) -> None:
+        nonlocal acknowledged
+        member = members[index % len(members)]
+        async with gate:
+            start = time.perf_counter()
+            handle = await fake.click(member, poll, f"align:pdoom:b:{round_id}:{rng.randrange(8)}")
+            await handle.response(timeout=30)
+            latencies.append((time.perf_counter() - start) * 1000)
+            acknowledged += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(total)))
+    return time.perf_counter() - start, latencies, acknowledged
+
+
+def edit_times(fake: FakeDiscord, message_id: int, since: float) -> list[float]:
+    """Return when the poll message was edited (fake's loop time), after `since`."""
+    return [
+        r.at
+        for r in fake.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}")
+        if r.path.endswith(f"/{message_id}") and r.at >= since
+    ]
+
+
+async def run_bot(
+    fake: FakeDiscord, admin: Member, channel: Channel, members: list[Member], args: argparse.Namespace, env: dict
+) -> Run:
+    """Measure the real bot."""
+    database = Path(env["DATABASE_PATH"])
+    process = await start_process(fake, [sys.executable, "-m", "bot"], env)
+    try:
+        await (await fake.invoke(admin, "pdoom open", channel=channel)).reply(timeout=30)
+        poll = await fake.wait_for_message(channel, lambda m: "P(doom) round" in m.text and bool(m.components))
+        began = asyncio.get_running_loop().time()
+        seconds, latencies, acked = await cast_votes(fake, poll, members, args.votes, args.in_flight, random.Random(1))
+        await asyncio.sleep(3.5)  # let the last throttled poll edit happen
+        edits = edit_times(fake, poll.id, began)
+    finally:
+        process.terminate()
+        await process.wait()
+    with sqlite3.connect(database) as conn:
+        stored = conn.execute("SELECT count(*) FROM pdoom_votes").fetchone()[0]
+    return Run("bot", args.votes, seconds, latencies, acked, stored, edits)
+
+
+async def run_minimal(
+    fake: FakeDiscord, channel: Channel, members: list[Member], args: argparse.Namespace, env: dict
+) -> Run:
+    """Measure the minimal bot."""
+    database = Path(env["DATABASE_PATH"])
+    env = {**env, "POLL_CHANNEL_ID": str(channel.id)}
+    process = await start_process(fake, [sys.executable, "-c", MINIMAL_BOT], env)
+    try:
+        poll = await fake.wait_for_message(channel, lambda m: "(minimal)" in m.text, timeout=30)
+        seconds, latencies, acked = await cast_votes(fake, poll, members, args.votes, args.in_flight, random.Random(1))
+    finally:
+        process.terminate()
+        await process.wait()
+    with sqlite3.connect(database) as conn:
+        stored = conn.execute("SELECT count(*) FROM votes").fetchone()[0]
+    return Run("minimal bot", args.votes, seconds, latencies, acked, stored, [])
+
+
+def chart_timing(members: int) -> tuple[float, float]:
+    """Return (first, warm median) seconds to draw a results histogram of `members` answers."""
+    rng = random.Random(2)
+    values = [min(max(rng.lognormvariate(-2.5, 1.5), 0.0001), 0.9999) for _ in range(members)]
+    bins, summary = private_bins(values), summarize(values)
+    if summary is None:
+        raise RuntimeError("no values")
+    times = []
+    for _ in range(6):
+        start = time.perf_counter()
+        charts.histogram_png(bins, summary, "What is your P(doom)?")
+        times.append(time.perf_counter() - start)
+    return times[0], statistics.median(times[1:])
+
+
+async def measure(args: argparse.Namespace, which: str, scratch: str) -> Run:
+    """Run one bot against a fresh fake, so neither inherits the other's requests and heap."""
+    gc.collect()
+    Path(scratch).mkdir(parents=True)
+    async with running_fake() as fake:
+        guild = fake.add_guild("Benchmark guild")
+        admin = guild.add_member("admin", permissions=1 << 5)
+        members = [guild.add_member(f"member{i}") for i in range(args.members)]
+        channel = guild.add_text_channel("polls")
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
+            "DISCORD_TOKEN": fake.token,
+            "DISCORD_API_BASE": fake.api_base,
+            "DISCORD_GATEWAY_URL": fake.gateway_url,
+            "CONTENT_DIR": str(ROOT / "content"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_PATH": str(Path(scratch) / "votes.sqlite3"),
+        }
+        if which == "minimal":
+            return await run_minimal(fake, channel, members, args, env)
+        return await run_bot(fake, admin, channel, members, args, env)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    """Run both bots and print the comparison."""
+    runs: dict[str, list[Run]] = {"minimal": [], "bot": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        # Alternate the two bots, so drift on a shared machine hits both alike; report each one's median run.
+        for index in range(args.repeat):
+            for which in ("minimal", "bot"):
+                run = await measure(args, which, str(Path(scratch) / f"{which}{index}"))
+                runs[which].append(run)
+                print(f"  run {index + 1} {run.name}: {run.rate:.0f} votes/s, p99 {run.percentile(99):.1f} ms")
+    minimal = sorted(runs["minimal"], key=lambda r: r.percentile(99))[len(runs["minimal"]) // 2]
+    ours = sorted(runs["bot"], key=lambda r: r.percentile(99))[len(runs["bot"]) // 2]
+    first_chart, warm_chart = chart_timing(args.members)
+    print(f"{args.votes} votes from {args.members} members, {args.in_flight} in flight; median of {args.repeat} runs")
+    for run in (minimal, ours):
+        print(
+            f"{run.name:12s} {run.rate:7.0f} votes/s   ack p50 {run.percentile(50):6.1f} ms   "
+            f"p99 {run.percentile(99):6.1f} ms   acknowledged {run.acknowledged}   stored {run.stored}   "
+            f"lost {run.acknowledged - run.stored if run.stored < run.acknowledged else 0}"
+        )
+    gaps = [b - a for a, b in zip(ours.poll_edits, ours.poll_edits[1:], strict=False)]
+    print(
+        f"poll-message edits during the run: {len(ours.poll_edits)} (shortest gap {min(gaps):.2f} s)"
+        if gaps
+        else f"poll-message edits during the run: {len(ours.poll_edits)}"
+    )
+    print(f"throughput ratio {ours.rate / minimal.rate:.2f} (target >= 0.5); "
+          f"p99 ratio {ours.percentile(99) / minimal.percentile(99):.2f} (target <= 2)")  # fmt: skip
+    print(f"chart: first {first_chart * 1000:.0f} ms (includes importing matplotlib), then {warm_chart * 1000:.0f} ms")
+
+
+def main() -> None:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--votes", type=int, default=5000)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each bot, alternating; medians reported")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
