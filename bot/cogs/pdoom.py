@@ -69,13 +69,17 @@ class Debouncer:
     def __init__(self, interval: float, action: Callable[[int], Awaitable[None]]) -> None:
         self.interval = interval
         self._action = action
-        self._pending: dict[int, asyncio.Task[None]] = {}
+        self._waiting: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._last_run: dict[int, float] = {}
 
     def mark(self, key: int) -> None:
         """Ask for `action(key)` to run soon (once, whatever else is marked meanwhile)."""
-        if key not in self._pending:
-            self._pending[key] = asyncio.create_task(self._run(key), name=f"debounce-{key}")
+        if key not in self._waiting:
+            self._waiting.add(key)
+            task = asyncio.create_task(self._run(key), name=f"debounce-{key}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _run(self, key: int) -> None:
         loop = asyncio.get_running_loop()
@@ -84,7 +88,7 @@ class Debouncer:
             await asyncio.sleep(max(wait, 0.0))
         finally:
             # Votes arriving from here on schedule the next run, so none is missed.
-            del self._pending[key]
+            self._waiting.discard(key)
         self._last_run[key] = loop.time()
         try:
             await self._action(key)
@@ -92,10 +96,10 @@ class Debouncer:
             log.exception("Refreshing poll %s failed", key)
 
     async def close(self) -> None:
-        """Cancel pending runs."""
-        for task in list(self._pending.values()):
+        """Cancel waiting and running actions (the bot is shutting down)."""
+        for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._pending.values(), return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class BucketButton(
@@ -232,11 +236,12 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         self._closer = asyncio.create_task(self._close_due_rounds_forever(), name="pdoom-closer")
 
     async def cog_unload(self) -> None:
-        """Stop the closer and pending refreshes."""
+        """Stop the closer and pending refreshes, letting a results post that has begun be recorded first."""
         self.bot.remove_dynamic_items(BucketButton, ExactButton)
-        if self._closer is not None:
-            self._closer.cancel()
-            await asyncio.gather(self._closer, return_exceptions=True)
+        async with self._posting:
+            if self._closer is not None:
+                self._closer.cancel()
+                await asyncio.gather(self._closer, return_exceptions=True)
         await self.refresher.close()
 
     # --- rounds and votes ---
@@ -318,8 +323,13 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             if current is None or current.results_message_id is not None:
                 return
             self._rounds[current.id] = current
-            embed, chart = await self.results_payload(current)
             channel = self.bot.get_partial_messageable(current.channel_id)
+            # Closed by an earlier run that may have died between posting and recording: look before posting.
+            posted = None if poll.is_open else await self._find_posted_results(channel, current)
+            if posted is not None:
+                await self.bot.db.set_results_message(current.id, posted.id)
+                return
+            embed, chart = await self.results_payload(current)
             try:
                 message = await channel.send(embed=embed, file=chart or discord.utils.MISSING)
             except (discord.NotFound, discord.Forbidden) as error:
@@ -330,6 +340,23 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             await self.bot.db.set_results_message(current.id, message.id)
             log.info("Posted results of round %s (guild %s)", current.id, current.guild_id)
         await self.refresh_poll_message(current.id)
+
+    async def _find_posted_results(
+        self, channel: discord.PartialMessageable, poll: PollRound
+    ) -> discord.Message | None:
+        """Return our results message for `poll` if it is already in the channel."""
+        title = results_card(poll, [], ()).title
+        try:
+            async for message in channel.history(limit=50):
+                if (
+                    self.bot.user
+                    and message.author.id == self.bot.user.id
+                    and any(e.title == title for e in message.embeds)
+                ):
+                    return message
+        except discord.HTTPException:
+            log.info("Could not read channel %s to look for earlier results", poll.channel_id)
+        return None
 
     async def _close_due_rounds_forever(self) -> None:
         """Close rounds when their time comes; at start-up, catch up on rounds that came due while we were down."""

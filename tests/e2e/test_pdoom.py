@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -255,3 +256,21 @@ async def test_poll_text_pings_nobody(fake: FakeDiscord, server: Server, bot: Al
     poll = await open_poll(fake, server, question=question)
     assert "@everyone" in poll.text
     assert not poll.pinged.any
+
+
+async def test_results_posted_but_not_recorded_are_not_posted_again(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """A crash between posting results and recording it is recovered by finding the message, not by reposting."""
+    await runner.start()
+    await open_poll(fake, server)
+    await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply()
+    posted = await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text)
+    await runner.stop()
+    with sqlite3.connect(runner.database_path) as conn:  # as if the process died right after posting
+        conn.execute("UPDATE pdoom_rounds SET results_message_id = NULL")
+    bot = await runner.start()
+    await fake.sync()
+    round_ = await bot.db.latest_round(server.guild.id)
+    assert round_ is not None and round_.results_message_id == posted.id
+    assert len([m for m in fake.messages_in(server.general) if "round 1 results" in m.text]) == 1
