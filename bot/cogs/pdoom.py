@@ -294,7 +294,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         if poll is None or poll.message_id is None:
             return
         answers = await self.bot.db.current_answers(poll.id)
-        summary = summarize(list(answers.values())) if poll.show_results_early else None
+        summary = None if poll.is_open else summarize(list(answers.values()))
         embed = card_embed(poll_card(poll, len(answers), summary))
         message = self.bot.get_partial_messageable(poll.channel_id).get_partial_message(poll.message_id)
         try:

@@ -41,10 +41,12 @@ def poll_card(poll: PollRound, respondents: int, summary: Summary | None) -> Car
     if not poll.is_open:
         lines = [*lines[:2], "", "This round is closed: the results are posted below."]
     fields = [("Respondents", str(respondents))]
-    if summary is not None and poll.show_results_early:
+    if poll.is_open:
+        # Everyone sees this message, answered or not, so it never shows an aggregate before the close.
+        hint = "After you answer, you'll see where everyone stands." if poll.show_results_early else "At the close."
+        fields.append(("Results", hint))
+    elif summary is not None:
         fields += [(label, value) for label, value in describe_summary(summary)[1:]]
-    elif poll.is_open:
-        fields.append(("Results", "Shown when the round closes." if not poll.show_results_early else "No answers yet."))
     return Card(
         title=truncate(f"P(doom) round {poll.number}: {poll.question}", 256),
         description="\n".join(lines),

@@ -93,6 +93,17 @@ async def test_vote_by_form_and_changing_it(fake: FakeDiscord, server: Server, b
     assert [s.raw for s in await bot.db.submissions(server.guild.id, server.member.id)] == ["1 in 30", "<1%"]
 
 
+async def test_two_simultaneous_clicks_leave_one_answer(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
+    """Two clicks from one member at the same moment leave exactly one current answer and two submissions."""
+    poll = await open_poll(fake, server)
+    await asyncio.gather(vote(fake, server.member, poll, bucket=1), vote(fake, server.member, poll, bucket=6))
+    round_ = await bot.db.latest_round(server.guild.id)
+    assert round_ is not None
+    current = await bot.db.current_answers(round_.id)
+    assert list(current) == [server.member.id] and current[server.member.id] in (0.03, 0.825)
+    assert len(await bot.db.submissions(server.guild.id, server.member.id)) == 2
+
+
 async def test_bad_typed_input_explains_and_stores_nothing(
     fake: FakeDiscord, server: Server, bot: AlignmentBot
 ) -> None:
@@ -117,6 +128,8 @@ async def test_results_only_after_answering(fake: FakeDiscord, server: Server, b
     assert before.content.startswith("Answer round 1 first")
     answer = await vote(fake, server.member, poll)
     assert "So far: median **17.5%**" in answer
+    public = await fake.wait_for_message(server.general, lambda m: m.id == poll.id and "Respondents\n1" in m.text)
+    assert "Median" not in public.text  # the public message never anchors members who haven't answered
     after = await (await fake.invoke(server.member, "pdoom results", channel=server.general)).reply()
     assert "Median" in after.text and "17.5%" in after.text
 
