@@ -8,7 +8,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -16,7 +16,10 @@ from typing import Any, Self
 import aiosqlite
 
 from bot import migrations
+from bot.domain.content import StarterPrompt
 from bot.domain.pdoom import PollRound, RoundAlreadyOpen, RoundClosed, Submission
+from bot.domain.prompts import PostStats, Prompt, PromptPost, PromptStatus, Schedule
+from bot.domain.schedule import Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +298,264 @@ class Database:
             await self._execute(f"DELETE FROM pdoom_current WHERE {scope}", (guild_id, user_id))  # noqa: S608
             return await self._execute(f"DELETE FROM pdoom_votes WHERE {scope}", (guild_id, user_id))  # noqa: S608
 
+    # --- weekly prompts: the queue ---
+
+    async def import_starter_prompts(self, guild_id: int, starters: Iterable[StarterPrompt], now: datetime) -> int:
+        """Add the starter prompts a server doesn't have yet (never twice, even if since retired); return the count."""
+        added = 0
+        async with self.transaction():
+            for starter in starters:
+                added += await self._execute(
+                    "INSERT INTO prompts (guild_id, title, text, concept_id, tags, starter_id, status, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'approved', ?) ON CONFLICT (guild_id, starter_id) DO NOTHING",
+                    (
+                        guild_id,
+                        starter.title,
+                        starter.text,
+                        starter.concept,
+                        ",".join(starter.tags),
+                        starter.id,
+                        _iso(now),
+                    ),
+                )
+        return added
+
+    async def add_prompt(
+        self,
+        *,
+        guild_id: int,
+        text: str,
+        title: str | None,
+        concept_id: str | None,
+        tags: tuple[str, ...],
+        author_id: int,
+        status: PromptStatus,
+        now: datetime,
+    ) -> Prompt:
+        """Add a prompt to a server's queue."""
+        row = await self._fetchone(
+            "INSERT INTO prompts (guild_id, title, text, concept_id, tags, author_id, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (guild_id, title, text, concept_id, ",".join(tags), author_id, status, _iso(now)),
+        )
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+        return _prompt(row)
+
+    async def get_prompt(self, guild_id: int, prompt_id: int) -> Prompt | None:
+        """Return one of a server's prompts."""
+        row = await self._fetchone("SELECT * FROM prompts WHERE guild_id = ? AND id = ?", (guild_id, prompt_id))
+        return _prompt(row) if row else None
+
+    async def update_prompt(
+        self,
+        guild_id: int,
+        prompt_id: int,
+        *,
+        text: str | None = None,
+        title: str | None = None,
+        concept_id: str | None = None,
+        tags: tuple[str, ...] | None = None,
+        status: PromptStatus | None = None,
+    ) -> Prompt | None:
+        """Change the given fields of a prompt; return it, or None if the server has no such prompt."""
+        row = await self._fetchone(
+            "UPDATE prompts SET text = coalesce(?, text), title = coalesce(?, title), "
+            "concept_id = coalesce(?, concept_id), tags = coalesce(?, tags), status = coalesce(?, status) "
+            "WHERE guild_id = ? AND id = ? RETURNING *",
+            (text, title, concept_id, ",".join(tags) if tags is not None else None, status, guild_id, prompt_id),
+        )
+        return _prompt(row) if row else None
+
+    async def list_prompts(
+        self, guild_id: int, status: PromptStatus | None, *, offset: int = 0, limit: int = 10
+    ) -> list[Prompt]:
+        """Return a page of a server's prompts, oldest first, optionally of one status."""
+        rows = await self._fetchall(
+            "SELECT * FROM prompts WHERE guild_id = ? AND (? IS NULL OR status = ?) "
+            "ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (guild_id, status, status, limit, offset),
+        )
+        return [_prompt(row) for row in rows]
+
+    async def count_prompts(self, guild_id: int, status: PromptStatus | None = None) -> int:
+        """Count a server's prompts, optionally of one status."""
+        row = await self._fetchone(
+            "SELECT count(*) FROM prompts WHERE guild_id = ? AND (? IS NULL OR status = ?)", (guild_id, status, status)
+        )
+        return int(row[0]) if row else 0
+
+    async def last_posted_prompt(self, guild_id: int) -> Prompt | None:
+        """Return the prompt most recently posted in a server."""
+        row = await self._fetchone(
+            "SELECT p.* FROM prompt_posts pp JOIN prompts p ON p.id = pp.prompt_id "
+            "WHERE pp.guild_id = ? AND pp.status = 'posted' ORDER BY pp.id DESC LIMIT 1",
+            (guild_id,),
+        )
+        return _prompt(row) if row else None
+
+    # --- weekly prompts: schedules ---
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        """Create or replace a server's schedule."""
+        await self._execute(
+            "INSERT OR REPLACE INTO prompt_schedules (guild_id, channel_id, weekday, local_time, timezone, "
+            "ping_role_id, open_thread, mod_channel_id, paused, skip_next, grace_hours, next_due_at, "
+            "next_local_date, last_outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                schedule.guild_id,
+                schedule.channel_id,
+                schedule.weekday,
+                schedule.local_time.strftime("%H:%M"),
+                schedule.timezone,
+                schedule.ping_role_id,
+                int(schedule.open_thread),
+                schedule.mod_channel_id,
+                int(schedule.paused),
+                int(schedule.skip_next),
+                schedule.grace_hours,
+                _iso(schedule.next_due_at),
+                schedule.next_local_date,
+                schedule.last_outcome,
+            ),
+        )
+
+    async def get_schedule(self, guild_id: int) -> Schedule | None:
+        """Return a server's schedule."""
+        row = await self._fetchone("SELECT * FROM prompt_schedules WHERE guild_id = ?", (guild_id,))
+        return _schedule(row) if row else None
+
+    async def next_schedule_due(self) -> datetime | None:
+        """Return the earliest due time of any active schedule (one index lookup)."""
+        row = await self._fetchone("SELECT min(next_due_at) FROM prompt_schedules WHERE paused = 0")
+        return _datetime(row[0]) if row else None
+
+    async def due_schedules(self, now: datetime, limit: int = 500) -> list[Schedule]:
+        """Return active schedules whose next occurrence is due, earliest first."""
+        rows = await self._fetchall(
+            "SELECT * FROM prompt_schedules WHERE paused = 0 AND next_due_at <= ? ORDER BY next_due_at LIMIT ?",
+            (_iso(now), limit),
+        )
+        return [_schedule(row) for row in rows]
+
+    async def advance_schedule(self, guild_id: int, occurrence: Occurrence, outcome: str) -> None:
+        """Move a schedule to its next occurrence, clearing a one-off skip and noting what happened."""
+        await self._execute(
+            "UPDATE prompt_schedules SET next_due_at = ?, next_local_date = ?, skip_next = 0, last_outcome = ? "
+            "WHERE guild_id = ?",
+            (_iso(occurrence.due), occurrence.local_date.isoformat(), outcome, guild_id),
+        )
+
+    async def set_schedule_outcome(self, guild_id: int, outcome: str) -> None:
+        """Note the last thing that happened to a server's schedule."""
+        await self._execute("UPDATE prompt_schedules SET last_outcome = ? WHERE guild_id = ?", (outcome, guild_id))
+
+    # --- weekly prompts: posts ---
+
+    async def claim_post(
+        self,
+        *,
+        guild_id: int,
+        occurrence: str,
+        prompt_id: int,
+        channel_id: int,
+        wants_thread: bool,
+        now: datetime,
+    ) -> PromptPost | None:
+        """Claim an occurrence for a prompt before posting it; None if it was already claimed.
+
+        The prompt leaves the queue in the same transaction, so it is never posted twice.
+        """
+        async with self.transaction():
+            row = await self._fetchone(
+                "INSERT INTO prompt_posts (guild_id, occurrence, prompt_id, channel_id, status, claimed_at, "
+                "wants_thread) VALUES (?, ?, ?, ?, 'claimed', ?, ?) "
+                "ON CONFLICT (guild_id, occurrence) DO NOTHING RETURNING *",
+                (guild_id, occurrence, prompt_id, channel_id, _iso(now), int(wants_thread)),
+            )
+            if row is None:
+                return None
+            await self._execute(
+                "UPDATE prompts SET status = 'posted', posted_at = ? WHERE id = ?", (_iso(now), prompt_id)
+            )
+        return _post(row)
+
+    async def record_occurrence(
+        self, *, guild_id: int, occurrence: str, channel_id: int, status: str, error: str | None, now: datetime
+    ) -> bool:
+        """Record a skipped, missed or failed occurrence (no prompt used); False if it was already recorded."""
+        changed = await self._execute(
+            "INSERT INTO prompt_posts (guild_id, occurrence, channel_id, status, claimed_at, completed_at, "
+            "wants_thread, error) VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (guild_id, occurrence) DO NOTHING",
+            (guild_id, occurrence, channel_id, status, _iso(now), _iso(now), error),
+        )
+        return changed == 1
+
+    async def complete_post(self, post_id: int, message_id: int, now: datetime) -> None:
+        """Mark a claimed post as posted, with its message."""
+        await self._execute(
+            "UPDATE prompt_posts SET status = 'posted', message_id = ?, completed_at = ? WHERE id = ?",
+            (message_id, _iso(now), post_id),
+        )
+
+    async def fail_post(self, post_id: int, error: str, now: datetime) -> None:
+        """Mark a claimed post as failed and put its prompt back in the queue."""
+        async with self.transaction():
+            await self._execute(
+                "UPDATE prompt_posts SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
+                (error, _iso(now), post_id),
+            )
+            await self._execute(
+                "UPDATE prompts SET status = 'approved', posted_at = NULL "
+                "WHERE id = (SELECT prompt_id FROM prompt_posts WHERE id = ?)",
+                (post_id,),
+            )
+
+    async def set_post_thread(self, post_id: int, thread_id: int) -> None:
+        """Remember the discussion thread of a post."""
+        await self._execute("UPDATE prompt_posts SET thread_id = ? WHERE id = ?", (thread_id, post_id))
+
+    async def claimed_posts(self) -> list[PromptPost]:
+        """Return posts that were claimed but never completed (the bot stopped in between)."""
+        rows = await self._fetchall("SELECT * FROM prompt_posts WHERE status = 'claimed' ORDER BY id")
+        return [_post(row) for row in rows]
+
+    async def posts_missing_thread(self) -> list[PromptPost]:
+        """Return completed posts that should have a thread but don't yet."""
+        rows = await self._fetchall(
+            "SELECT * FROM prompt_posts WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL ORDER BY id"
+        )
+        return [_post(row) for row in rows]
+
+    async def recent_threads(self, since: datetime) -> dict[int, tuple[int, datetime]]:
+        """Return {thread id: (post id, posted at)} for posts completed since `since`."""
+        rows = await self._fetchall(
+            "SELECT id, thread_id, completed_at FROM prompt_posts WHERE thread_id IS NOT NULL AND completed_at >= ?",
+            (_iso(since),),
+        )
+        return {int(r["thread_id"]): (int(r["id"]), _required(r["completed_at"])) for r in rows}
+
+    async def record_thread_message(self, post_id: int, user_id: int) -> None:
+        """Count one message in a prompt's thread, and its author as a participant."""
+        async with self.transaction():
+            await self._execute("UPDATE prompt_posts SET messages = messages + 1 WHERE id = ?", (post_id,))
+            await self._execute(
+                "INSERT INTO prompt_thread_members (post_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (post_id, user_id),
+            )
+
+    async def post_stats(self, guild_id: int, limit: int = 10) -> list[PostStats]:
+        """Return engagement for a server's most recent posts, newest first."""
+        rows = await self._fetchall(
+            "SELECT pp.*, (SELECT count(*) FROM prompt_thread_members m WHERE m.post_id = pp.id) AS participants "
+            "FROM prompt_posts pp WHERE pp.guild_id = ? AND pp.status = 'posted' ORDER BY pp.id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        stats = []
+        for row in rows:
+            prompt = await self.get_prompt(guild_id, int(row["prompt_id"])) if row["prompt_id"] else None
+            stats.append(PostStats(_post(row), prompt, int(row["messages"]), int(row["participants"])))
+        return stats
+
 
 def _iso(moment: datetime | None) -> str | None:
     """Store datetimes as ISO 8601 text in UTC, which also sorts correctly."""
@@ -325,4 +586,56 @@ def _round(row: sqlite3.Row) -> PollRound:
         closes_at=_datetime(row["closes_at"]),
         closed_at=_datetime(row["closed_at"]),
         results_message_id=row["results_message_id"],
+    )
+
+
+def _prompt(row: sqlite3.Row) -> Prompt:
+    return Prompt(
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        title=row["title"],
+        text=str(row["text"]),
+        concept_id=row["concept_id"],
+        tags=tuple(t for t in str(row["tags"]).split(",") if t),
+        author_id=row["author_id"],
+        starter_id=row["starter_id"],
+        status=row["status"],
+        created_at=_required(row["created_at"]),
+        posted_at=_datetime(row["posted_at"]),
+    )
+
+
+def _schedule(row: sqlite3.Row) -> Schedule:
+    return Schedule(
+        guild_id=int(row["guild_id"]),
+        channel_id=int(row["channel_id"]),
+        weekday=int(row["weekday"]),
+        local_time=time.fromisoformat(row["local_time"]),
+        timezone=str(row["timezone"]),
+        ping_role_id=row["ping_role_id"],
+        open_thread=bool(row["open_thread"]),
+        mod_channel_id=row["mod_channel_id"],
+        paused=bool(row["paused"]),
+        skip_next=bool(row["skip_next"]),
+        grace_hours=int(row["grace_hours"]),
+        next_due_at=_required(row["next_due_at"]),
+        next_local_date=str(row["next_local_date"]),
+        last_outcome=row["last_outcome"],
+    )
+
+
+def _post(row: sqlite3.Row) -> PromptPost:
+    return PromptPost(
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        occurrence=str(row["occurrence"]),
+        prompt_id=row["prompt_id"],
+        channel_id=int(row["channel_id"]),
+        status=str(row["status"]),
+        claimed_at=_required(row["claimed_at"]),
+        completed_at=_datetime(row["completed_at"]),
+        message_id=row["message_id"],
+        thread_id=row["thread_id"],
+        wants_thread=bool(row["wants_thread"]),
+        error=row["error"],
     )

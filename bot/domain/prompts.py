@@ -1,0 +1,141 @@
+"""Weekly discussion prompts: the queue's rules, near-duplicate detection, and how a post reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Literal
+
+from rapidfuzz import fuzz, utils
+
+from bot.domain.content import Card, ContentStore, reading_line
+from bot.domain.schedule import WEEKDAYS
+from bot.domain.text import truncate
+
+PromptStatus = Literal["suggested", "approved", "posted", "rejected", "retired"]
+STATUSES: tuple[PromptStatus, ...] = ("suggested", "approved", "posted", "rejected", "retired")
+LOW_QUEUE = 2  # warn admins when this many approved prompts or fewer remain
+SIMILARITY_THRESHOLD = 85.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A discussion prompt in a server's queue."""
+
+    id: int
+    guild_id: int
+    title: str | None
+    text: str
+    concept_id: str | None
+    tags: tuple[str, ...]
+    author_id: int | None
+    starter_id: str | None
+    status: PromptStatus
+    created_at: datetime
+    posted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A server's weekly posting schedule."""
+
+    guild_id: int
+    channel_id: int
+    weekday: int
+    local_time: time
+    timezone: str
+    ping_role_id: int | None
+    open_thread: bool
+    mod_channel_id: int | None
+    paused: bool
+    skip_next: bool
+    grace_hours: int
+    next_due_at: datetime
+    next_local_date: str
+    last_outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptPost:
+    """One posting of a prompt: claimed first, completed with the message and thread ids after."""
+
+    id: int
+    guild_id: int
+    occurrence: str
+    prompt_id: int | None
+    channel_id: int
+    status: str
+    claimed_at: datetime
+    completed_at: datetime | None
+    message_id: int | None
+    thread_id: int | None
+    wants_thread: bool
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostStats:
+    """Engagement with one posted prompt in its first week."""
+
+    post: PromptPost
+    prompt: Prompt | None
+    messages: int
+    participants: int
+
+
+def parse_tags(text: str | None) -> tuple[str, ...]:
+    """Read `ethics, Power` as ('ethics', 'power'): lowercase, de-duplicated, at most 5."""
+    if not text:
+        return ()
+    tags = [t.strip().lower().replace(" ", "-") for t in text.replace(";", ",").split(",")]
+    return tuple(dict.fromkeys(t[:30] for t in tags if t))[:5]
+
+
+def choose_next(approved: Sequence[Prompt], last_tags: Sequence[str]) -> Prompt | None:
+    """Pick the oldest approved prompt, skipping ahead past ones that repeat last week's theme if possible."""
+    queue = sorted(approved, key=lambda p: (p.created_at, p.id))
+    fresh = [p for p in queue if not set(p.tags) & set(last_tags)]
+    candidates = fresh or queue
+    return candidates[0] if candidates else None
+
+
+def similar_prompts(text: str, existing: Sequence[Prompt], limit: int = 3) -> list[tuple[Prompt, float]]:
+    """Return existing prompts that say nearly the same thing as `text`, most similar first."""
+    needle = utils.default_process(text)
+    scored = [(p, fuzz.token_set_ratio(needle, utils.default_process(p.text))) for p in existing]
+    close = [(p, s) for p, s in scored if s >= SIMILARITY_THRESHOLD]
+    return sorted(close, key=lambda item: -item[1])[:limit]
+
+
+def post_marker(occurrence: str) -> str:
+    """Return the footer text that identifies a post, used to find it again after a crash."""
+    return f"Weekly prompt · {occurrence}"
+
+
+def prompt_card(prompt: Prompt, store: ContentStore, occurrence: str) -> Card:
+    """Render a prompt as it is posted: the question, its concept in a line, and a reading or two."""
+    fields: list[tuple[str, str]] = []
+    concept = store.concepts.get(prompt.concept_id) if prompt.concept_id else None
+    if concept is not None:
+        first = concept.summary.split(". ")[0].rstrip(".") + "."
+        fields.append((f"Background: {concept.title}", truncate(first, 400)))
+        readings = store.readings_for(concept)[:2]
+        if readings:
+            fields.append(("Read more", "\n".join(reading_line(r) for r in readings)))
+    return Card(
+        title=truncate(prompt.title or "This week's discussion", 256),
+        description=truncate(prompt.text, 4000),
+        fields=tuple(fields),
+        footer=post_marker(occurrence),
+    )
+
+
+def thread_name(prompt: Prompt) -> str:
+    """Return a thread title for the prompt (Discord allows 100 characters)."""
+    return truncate(prompt.title or prompt.text, 100)
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    """Say when a schedule posts, e.g. `Thursdays at 19:00 (Europe/London)`."""
+    return f"{WEEKDAYS[schedule.weekday]}s at {schedule.local_time:%H:%M} ({schedule.timezone})"
