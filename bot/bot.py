@@ -21,7 +21,13 @@ from bot.tree import AppCommandTree
 log = logging.getLogger(__name__)
 
 # Every extension the bot loads; a structure test checks this matches the modules in bot/cogs.
-EXTENSIONS: tuple[str, ...] = ("bot.cogs.meta", "bot.cogs.concepts", "bot.cogs.content_admin", "bot.cogs.pdoom")
+EXTENSIONS: tuple[str, ...] = (
+    "bot.cogs.meta",
+    "bot.cogs.concepts",
+    "bot.cogs.content_admin",
+    "bot.cogs.pdoom",
+    "bot.cogs.prompts",
+)
 
 
 @contextmanager

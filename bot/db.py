@@ -514,6 +514,10 @@ class Database:
         """Remember the discussion thread of a post."""
         await self._execute("UPDATE prompt_posts SET thread_id = ? WHERE id = ?", (thread_id, post_id))
 
+    async def give_up_thread(self, post_id: int, error: str) -> None:
+        """Stop trying to open a thread for a post (e.g. the permission is missing), keeping the reason."""
+        await self._execute("UPDATE prompt_posts SET wants_thread = 0, error = ? WHERE id = ?", (error, post_id))
+
     async def claimed_posts(self) -> list[PromptPost]:
         """Return posts that were claimed but never completed (the bot stopped in between)."""
         rows = await self._fetchall("SELECT * FROM prompt_posts WHERE status = 'claimed' ORDER BY id")

@@ -1,0 +1,871 @@
+"""/prompts: a weekly discussion prompt per server, posted on a DST-correct schedule, exactly once.
+
+The scheduler sleeps until the next due time (one index lookup across all servers) or until a schedule
+changes. Each occurrence is claimed in the database before posting and completed with the message and thread
+ids after; a post claimed but not completed (the bot stopped in between) is found in the channel by its footer
+marker rather than posted again. After downtime a post missed by less than the grace period is made late, once;
+older misses are skipped and reported to the admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.bot import AlignmentBot
+from bot.domain.prompts import (
+    LOW_QUEUE,
+    STATUSES,
+    Prompt,
+    PromptPost,
+    PromptStatus,
+    Schedule,
+    choose_next,
+    describe_schedule,
+    parse_tags,
+    post_marker,
+    prompt_card,
+    similar_prompts,
+    thread_name,
+)
+from bot.domain.schedule import (
+    WEEKDAYS,
+    Occurrence,
+    ScheduleError,
+    load_zone,
+    missed_since,
+    next_occurrence,
+    parse_local_time,
+    zone_suggestions,
+)
+from bot.domain.text import truncate
+from bot.errors import UserFacingError
+from bot.render import EMBED_COLOUR, card_embed
+from bot.ui import BaseModal, BaseView, ReportingDynamicItem
+
+log = logging.getLogger(__name__)
+
+THREAD_RETRY = timedelta(minutes=5)
+ENGAGEMENT_WINDOW = timedelta(days=7)
+PAGE_SIZE = 8
+WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=index) for index, name in enumerate(WEEKDAYS)]
+STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in STATUSES]
+
+
+def _cog(interaction: discord.Interaction[Any]) -> Prompts:
+    cog = interaction.client.get_cog("Prompts") if isinstance(interaction.client, commands.Bot) else None
+    if not isinstance(cog, Prompts):
+        raise UserFacingError("Prompts are not available right now; please try again in a minute.")
+    return cog
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member, open_thread: bool) -> list[str]:
+    """Name the permissions the bot lacks to post a prompt (and its thread) in `channel`."""
+    needed = ["view_channel", "send_messages", "embed_links"]
+    if open_thread or isinstance(channel, discord.ForumChannel):
+        needed += ["send_messages_in_threads"]
+    if open_thread and not isinstance(channel, discord.ForumChannel):
+        needed += ["create_public_threads"]
+    permissions = channel.permissions_for(me)
+    return [name.replace("_", " ").title() for name in needed if not getattr(permissions, name)]
+
+
+class ReviewButton(
+    ReportingDynamicItem[discord.ui.Button[Any]],
+    template=r"align:prompt:review:(?P<id>\d+):(?P<action>approve|reject)",
+):
+    """Approve or reject a suggested prompt (Manage Server); the custom_id carries the prompt and action."""
+
+    def __init__(self, prompt_id: int, action: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=action.title(),
+                style=discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger,
+                custom_id=f"align:prompt:review:{prompt_id}:{action}",
+            )
+        )
+        self.prompt_id, self.action = prompt_id, action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ReviewButton:
+        """Rebuild the button from its custom_id."""
+        return cls(int(match["id"]), match["action"])
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        """Apply the decision, update the review message, and tell the suggester."""
+        await _cog(interaction).review(interaction, self.prompt_id, self.action == "approve")
+
+
+def review_view(prompt_id: int) -> discord.ui.View:
+    """Build the Approve / Reject buttons for a suggestion."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewButton(prompt_id, "approve"))
+    view.add_item(ReviewButton(prompt_id, "reject"))
+    return view
+
+
+class SuggestModal(BaseModal, title="Suggest a discussion prompt"):
+    """The form members fill in to suggest a prompt."""
+
+    prompt_title: discord.ui.TextInput[SuggestModal] = discord.ui.TextInput(
+        label="Short title (optional)", custom_id="title", required=False, max_length=100
+    )
+    text: discord.ui.TextInput[SuggestModal] = discord.ui.TextInput(
+        label="The question, with a sentence of setup",
+        custom_id="text",
+        style=discord.TextStyle.paragraph,
+        min_length=20,
+        max_length=1000,
+    )
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Queue the suggestion for review."""
+        await _cog(interaction).suggest(interaction, self.text.value, self.prompt_title.value or None)
+
+
+class PromptPages(BaseView):
+    """Previous / Next over a list of prompts, for the admin who asked."""
+
+    def __init__(self, cog: Prompts, guild_id: int, status: PromptStatus | None, total: int) -> None:
+        super().__init__(timeout=600)
+        self.cog, self.guild_id, self.status, self.total = cog, guild_id, status, total
+        self.page = 0
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    async def render(self) -> discord.Embed:
+        """Build the embed for the current page and enable the right buttons."""
+        prompts = await self.cog.bot.db.list_prompts(
+            self.guild_id, self.status, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        lines = [
+            f"**#{p.id}** [{p.status}] {truncate(p.title or p.text, 80)}"
+            + (f" · {', '.join(p.tags)}" if p.tags else "")
+            for p in prompts
+        ]
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+        embed = discord.Embed(
+            title=f"Prompts{f' ({self.status})' if self.status else ''}",
+            description="\n".join(lines) or "No prompts here yet.",
+            colour=EMBED_COLOUR,
+        )
+        return embed.set_footer(text=f"Page {self.page + 1} of {self.pages} · {self.total} prompt(s)")
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        """Show the previous page."""
+        self.page = max(self.page - 1, 0)
+        await interaction.response.edit_message(embed=await self.render(), view=self)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        """Show the next page."""
+        self.page = min(self.page + 1, self.pages - 1)
+        await interaction.response.edit_message(embed=await self.render(), view=self)
+
+
+@app_commands.guild_only()
+class Prompts(commands.GroupCog, group_name="prompts"):
+    """Weekly discussion prompts."""
+
+    def __init__(self, bot: AlignmentBot) -> None:
+        self.bot = bot
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._thread_retry_at: datetime | None = None
+        self._threads: dict[int, tuple[int, datetime]] = {}  # recent prompt threads -> (post id, posted at)
+        self._busy = asyncio.Lock()  # one posting pass at a time (the loop, or /prompts post-now)
+
+    async def cog_load(self) -> None:
+        """Listen for review buttons and start the scheduler."""
+        self.bot.add_dynamic_items(ReviewButton)
+        self._runner = asyncio.create_task(self._run_forever(), name="prompts-scheduler")
+
+    async def cog_unload(self) -> None:
+        """Stop the scheduler, letting a post that has begun finish and be recorded."""
+        self.bot.remove_dynamic_items(ReviewButton)
+        async with self._busy:
+            if self._runner is not None:
+                self._runner.cancel()
+                await asyncio.gather(self._runner, return_exceptions=True)
+
+    # --- the scheduler ---
+
+    async def _run_forever(self) -> None:
+        await self.bot.wait_until_ready()
+        for guild in self.bot.guilds:
+            await self.import_starters(guild.id)
+        self._threads = await self.bot.db.recent_threads(self.bot.clock.now() - ENGAGEMENT_WINDOW)
+        while True:
+            self._wake.clear()
+            try:
+                async with self._busy:
+                    await self.run_due()
+            except Exception:
+                # Discord hiccups (429, 5xx, disconnects) must never stop the weekly posts.
+                log.exception("Prompt scheduler pass failed; trying again on the next wake-up")
+                self._thread_retry_at = self.bot.clock.now() + THREAD_RETRY
+            moments = [m for m in (await self.bot.db.next_schedule_due(), self._thread_retry_at) if m is not None]
+            waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait())]
+            if moments:
+                waiters.append(asyncio.create_task(self.bot.clock.sleep_until(min(moments))))
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    def wake(self) -> None:
+        """Re-read the schedules now (after one changed)."""
+        self._wake.set()
+
+    async def run_due(self) -> None:
+        """Recover unfinished posts, retry missing threads, then handle every due occurrence."""
+        now = self.bot.clock.now()
+        for post in await self.bot.db.claimed_posts():
+            await self.recover(post, now)
+        if self._thread_retry_at is None or now >= self._thread_retry_at:
+            self._thread_retry_at = None
+            for post in await self.bot.db.posts_missing_thread():
+                await self.ensure_thread(post)
+        for schedule in await self.bot.db.due_schedules(now):
+            await self.handle_due(schedule, now)
+
+    async def handle_due(self, schedule: Schedule, now: datetime) -> None:
+        """Post (late if within the grace period), skip, or report a missed occurrence; then move on."""
+        zone = load_zone(schedule.timezone)
+        due = Occurrence(date.fromisoformat(schedule.next_local_date), schedule.next_due_at)
+        # Always move past `now`: after downtime there is at most one (late) post, never a backlog burst.
+        following = next_occurrence(max(now, due.due), schedule.weekday, schedule.local_time, zone)
+        if schedule.skip_next:
+            await self.bot.db.record_occurrence(
+                guild_id=schedule.guild_id,
+                occurrence=schedule.next_local_date,
+                channel_id=schedule.channel_id,
+                status="skipped",
+                error=None,
+                now=now,
+            )
+            await self.bot.db.advance_schedule(schedule.guild_id, following, f"Skipped {schedule.next_local_date}")
+            return
+        if now - due.due > timedelta(hours=schedule.grace_hours):
+            missed = missed_since(due, now, schedule.weekday, schedule.local_time, zone)
+            await self.bot.db.record_occurrence(
+                guild_id=schedule.guild_id,
+                occurrence=schedule.next_local_date,
+                channel_id=schedule.channel_id,
+                status="missed",
+                error="the bot was offline",
+                now=now,
+            )
+            outcome = f"Missed {missed} weekly post(s) while offline (from {schedule.next_local_date}); not made up."
+            await self.bot.db.advance_schedule(schedule.guild_id, following, outcome)
+            await self.alert(schedule, outcome)
+            return
+        outcome = await self.post(schedule, schedule.next_local_date)
+        await self.bot.db.advance_schedule(schedule.guild_id, following, outcome)
+
+    async def post(self, schedule: Schedule, occurrence: str) -> str:
+        """Post the next prompt for `occurrence` once; return what happened, in a sentence."""
+        now = self.bot.clock.now()
+        guild = self.bot.get_guild(schedule.guild_id)
+        channel = guild.get_channel(schedule.channel_id) if guild else None
+        if guild is None or not isinstance(channel, discord.TextChannel | discord.ForumChannel):
+            return await self.fail(schedule, occurrence, "the prompt channel no longer exists; run /prompts schedule")
+        missing = missing_permissions(channel, guild.me, schedule.open_thread)
+        if missing:
+            reason = f"I lack {', '.join(missing)} in {channel.mention}"
+            return await self.fail(schedule, occurrence, reason)
+        approved = await self.bot.db.list_prompts(schedule.guild_id, "approved", limit=500)
+        last = await self.bot.db.last_posted_prompt(schedule.guild_id)
+        prompt = choose_next(approved, last.tags if last else ())
+        if prompt is None:
+            return await self.fail(schedule, occurrence, "no approved prompts are left; add some with /prompts add")
+        post = await self.bot.db.claim_post(
+            guild_id=schedule.guild_id,
+            occurrence=occurrence,
+            prompt_id=prompt.id,
+            channel_id=channel.id,
+            wants_thread=schedule.open_thread or isinstance(channel, discord.ForumChannel),
+            now=now,
+        )
+        if post is None:
+            return f"Already posted for {occurrence}"
+        await self.deliver(post, prompt, channel, schedule.ping_role_id)
+        remaining = await self.bot.db.count_prompts(schedule.guild_id, "approved")
+        if remaining <= LOW_QUEUE:
+            await self.alert(
+                schedule,
+                f"Only {remaining} approved prompt(s) left. Add more with `/prompts add` or approve suggestions.",
+            )
+        return f"Posted prompt #{prompt.id} for {occurrence}"
+
+    async def fail(self, schedule: Schedule, occurrence: str, reason: str) -> str:
+        """Record a failed occurrence and tell the admins exactly why."""
+        recorded = await self.bot.db.record_occurrence(
+            guild_id=schedule.guild_id,
+            occurrence=occurrence,
+            channel_id=schedule.channel_id,
+            status="failed",
+            error=reason,
+            now=self.bot.clock.now(),
+        )
+        if recorded:
+            await self.alert(schedule, f"I couldn't post this week's prompt: {reason}.")
+        return f"Failed: {reason}"
+
+    async def deliver(
+        self,
+        post: PromptPost,
+        prompt: Prompt,
+        channel: discord.TextChannel | discord.ForumChannel,
+        ping_role_id: int | None,
+    ) -> None:
+        """Send a claimed post (a forum post, or a message and its thread) and record the ids."""
+        embed = card_embed(prompt_card(prompt, self.bot.library.store, post.occurrence))
+        content = f"<@&{ping_role_id}>" if ping_role_id else None
+        # The role ping is the only mention this message may make; the prompt's own text pings nobody.
+        mentions = (
+            discord.AllowedMentions(roles=[discord.Object(ping_role_id)], everyone=False, users=False)
+            if ping_role_id
+            else discord.AllowedMentions.none()
+        )
+        if isinstance(channel, discord.ForumChannel):
+            created = await channel.create_thread(
+                name=thread_name(prompt), content=content, embed=embed, allowed_mentions=mentions
+            )
+            await self.bot.db.complete_post(post.id, created.message.id, self.bot.clock.now())
+            await self.bot.db.set_post_thread(post.id, created.thread.id)
+            self._threads[created.thread.id] = (post.id, self.bot.clock.now())
+            return
+        message = await channel.send(content, embed=embed, allowed_mentions=mentions)
+        await self.bot.db.complete_post(post.id, message.id, self.bot.clock.now())
+        if post.wants_thread:
+            await self.ensure_thread(await self._reload(post))
+
+    async def _reload(self, post: PromptPost) -> PromptPost:
+        posts = {p.id: p for p in await self.bot.db.posts_missing_thread()}
+        return posts.get(post.id, post)
+
+    async def ensure_thread(self, post: PromptPost) -> None:
+        """Open the discussion thread on a posted prompt; retry later on a passing error."""
+        if post.message_id is None or post.thread_id is not None:
+            return
+        prompt = await self.bot.db.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
+        message = self.bot.get_partial_messageable(post.channel_id).get_partial_message(post.message_id)
+        try:
+            thread = await message.create_thread(
+                name=thread_name(prompt) if prompt else "Discussion", auto_archive_duration=10080
+            )
+        except discord.Forbidden:
+            reason = "I lack Create Public Threads, so this week's prompt has no thread"
+            await self.bot.db.give_up_thread(post.id, reason)
+            schedule = await self.bot.db.get_schedule(post.guild_id)
+            if schedule is not None:
+                await self.alert(schedule, reason + ".")
+            return
+        except discord.HTTPException:
+            log.warning("Creating the thread for post %s failed; retrying later", post.id, exc_info=True)
+            self._thread_retry_at = self.bot.clock.now() + THREAD_RETRY
+            return
+        await self.bot.db.set_post_thread(post.id, thread.id)
+        self._threads[thread.id] = (post.id, self.bot.clock.now())
+
+    async def recover(self, post: PromptPost, now: datetime) -> None:
+        """Finish a post claimed before the bot stopped: find it in the channel, or send it if it never went out."""
+        schedule = await self.bot.db.get_schedule(post.guild_id)
+        grace = timedelta(hours=schedule.grace_hours if schedule else 12)
+        existing = await self._find_posted(post)
+        if existing is not None:
+            message_id, thread_id = existing
+            await self.bot.db.complete_post(post.id, message_id, now)
+            if thread_id is not None:
+                await self.bot.db.set_post_thread(post.id, thread_id)
+            elif post.wants_thread:
+                await self.ensure_thread(await self._reload(post))
+            log.info("Recovered post %s: it had been sent before the restart", post.id)
+            return
+        guild = self.bot.get_guild(post.guild_id)
+        channel = guild.get_channel(post.channel_id) if guild else None
+        prompt = await self.bot.db.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
+        if (
+            now - post.claimed_at > grace
+            or prompt is None
+            or not isinstance(channel, discord.TextChannel | discord.ForumChannel)
+        ):
+            await self.bot.db.fail_post(post.id, "not sent before the bot stopped", now)
+            return
+        await self.deliver(post, prompt, channel, schedule.ping_role_id if schedule else None)
+
+    async def _find_posted(self, post: PromptPost) -> tuple[int, int | None] | None:
+        """Look for our message with this post's marker; return (message id, thread id) if found."""
+        marker = post_marker(post.occurrence)
+        me = self.bot.user
+
+        def ours(message: discord.Message) -> bool:
+            return (
+                me is not None and message.author.id == me.id and any(e.footer.text == marker for e in message.embeds)
+            )
+
+        channel = self.bot.get_channel(post.channel_id)
+        try:
+            if isinstance(channel, discord.ForumChannel):
+                for thread in channel.threads:
+                    if thread.owner_id == (me.id if me else None):
+                        starter = await thread.fetch_message(thread.id)
+                        if ours(starter):
+                            return starter.id, thread.id
+                return None
+            async for message in self.bot.get_partial_messageable(post.channel_id).history(limit=50):
+                if ours(message):
+                    return message.id, message.thread.id if message.thread else None
+        except discord.HTTPException:
+            log.info("Could not read channel %s while recovering post %s", post.channel_id, post.id)
+        return None
+
+    async def alert(self, schedule: Schedule, text: str) -> None:
+        """Tell a server's admins something about its prompts, in the mod channel or else the prompt channel."""
+        for channel_id in (schedule.mod_channel_id, schedule.channel_id):
+            channel = self.bot.get_channel(channel_id) if channel_id else None
+            if isinstance(channel, discord.TextChannel):
+                try:
+                    await channel.send(f"⚠️ Weekly prompts: {text}", allowed_mentions=discord.AllowedMentions.none())
+                    return
+                except discord.HTTPException:
+                    continue
+        log.warning("Could not alert guild %s: %s", schedule.guild_id, text)
+
+    async def import_starters(self, guild_id: int) -> int:
+        """Import the starter prompts from the content folder into a server's queue (idempotent)."""
+        return await self.bot.db.import_starter_prompts(guild_id, self.bot.library.store.prompts, self.bot.clock.now())
+
+    # --- engagement ---
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Count messages and distinct members in a prompt's thread during its first week."""
+        if message.author.bot or not isinstance(message.channel, discord.Thread):
+            return
+        entry = self._threads.get(message.channel.id)
+        if entry is None or self.bot.clock.now() - entry[1] > ENGAGEMENT_WINDOW:
+            return
+        await self.bot.db.record_thread_message(entry[0], message.author.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Give a new server the starter prompts."""
+        await self.import_starters(guild.id)
+
+    # --- suggestions and review ---
+
+    async def suggest(self, interaction: discord.Interaction[Any], text: str, title: str | None) -> None:
+        """Queue a member's suggestion and send it to the review channel, flagging near-duplicates."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        existing = await self.bot.db.list_prompts(interaction.guild_id, None, limit=1000)
+        prompt = await self.bot.db.add_prompt(
+            guild_id=interaction.guild_id,
+            text=text,
+            title=title,
+            concept_id=None,
+            tags=(),
+            author_id=interaction.user.id,
+            status="suggested",
+            now=self.bot.clock.now(),
+        )
+        similar = similar_prompts(text, existing)
+        schedule = await self.bot.db.get_schedule(interaction.guild_id)
+        review_channel = self.bot.get_channel(schedule.mod_channel_id) if schedule and schedule.mod_channel_id else None
+        if isinstance(review_channel, discord.TextChannel):
+            embed = self.review_embed(prompt, similar, interaction.user)
+            try:
+                await review_channel.send(embed=embed, view=review_view(prompt.id))
+            except discord.HTTPException:
+                log.warning("Could not post suggestion %s for review in %s", prompt.id, review_channel.id)
+        note = " It looks similar to an existing prompt, which the admins will see." if similar else ""
+        await interaction.response.send_message(
+            f"Thanks! Your suggestion (#{prompt.id}) is waiting for an admin's review.{note}", ephemeral=True
+        )
+
+    def review_embed(
+        self, prompt: Prompt, similar: list[tuple[Prompt, float]], author: discord.abc.User | None
+    ) -> discord.Embed:
+        """Show a suggestion to reviewers, with any near-duplicates."""
+        embed = discord.Embed(
+            title=f"Suggested prompt #{prompt.id}" + (f": {prompt.title}" if prompt.title else ""),
+            description=prompt.text,
+            colour=EMBED_COLOUR,
+        )
+        if similar:
+            embed.add_field(
+                name="⚠️ Similar to",
+                value="\n".join(f"#{p.id} ({score:.0f}%): {truncate(p.text, 120)}" for p, score in similar),
+                inline=False,
+            )
+        if author is not None:
+            embed.set_footer(text=f"Suggested by {author.display_name}")
+        return embed
+
+    async def review(self, interaction: discord.Interaction[Any], prompt_id: int, approve: bool) -> None:
+        """Approve or reject a suggestion (Manage Server) and tell the suggester."""
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            raise UserFacingError("Only members with Manage Server can review suggestions.")
+        prompt = await self.bot.db.get_prompt(interaction.guild_id, prompt_id)
+        if prompt is None or prompt.status != "suggested":
+            raise UserFacingError("This suggestion was already reviewed or removed.")
+        status: PromptStatus = "approved" if approve else "rejected"
+        await self.bot.db.update_prompt(interaction.guild_id, prompt_id, status=status)
+        verdict = "approved ✅" if approve else "rejected"
+        await interaction.response.edit_message(
+            content=f"Suggestion #{prompt_id} {verdict} by {interaction.user.mention}.", view=None
+        )
+        if prompt.author_id:
+            guild_name = interaction.guild.name if interaction.guild else "the server"
+            try:
+                user = self.bot.get_user(prompt.author_id) or await self.bot.fetch_user(prompt.author_id)
+                await user.send(
+                    f"Your discussion prompt suggestion in {guild_name} was {verdict.split()[0]}: "
+                    f"“{truncate(prompt.text, 200)}”"
+                )
+            except discord.HTTPException:
+                log.info("Could not tell user %s about suggestion %s", prompt.author_id, prompt_id)
+
+    # --- commands ---
+
+    async def concept_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest concepts to link."""
+        return [
+            app_commands.Choice(name=truncate(m.title, 100), value=m.concept_id)
+            for m in self.bot.library.matcher.matches(current[:100])
+        ]
+
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggest IANA time zones."""
+        return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current)]
+
+    def _concept_id(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        concept = self.bot.library.store.find(name)
+        if concept is None:
+            raise UserFacingError(f"I don't know a concept called {truncate(name, 60)!r}; pick one from the list.")
+        return concept.id
+
+    async def _prompt(self, interaction: discord.Interaction[Any], prompt_id: int) -> Prompt:
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        prompt = await self.bot.db.get_prompt(interaction.guild_id, prompt_id)
+        if prompt is None:
+            raise UserFacingError(f"There is no prompt #{prompt_id} in this server; `/prompts list` shows them.")
+        return prompt
+
+    @app_commands.command(name="add")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(
+        text="The question, with a sentence of setup",
+        title="A short title",
+        concept="Link a concept (its summary and readings appear under the prompt)",
+        tags="Themes, comma-separated (used to avoid the same theme two weeks running)",
+    )
+    @app_commands.autocomplete(concept=concept_autocomplete)
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 20, 1000],
+        title: app_commands.Range[str, 1, 100] | None = None,
+        concept: str | None = None,
+        tags: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        """Add an approved prompt to the queue (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        existing = await self.bot.db.list_prompts(interaction.guild_id, None, limit=1000)
+        prompt = await self.bot.db.add_prompt(
+            guild_id=interaction.guild_id,
+            text=text,
+            title=title,
+            concept_id=self._concept_id(concept),
+            tags=parse_tags(tags),
+            author_id=interaction.user.id,
+            status="approved",
+            now=self.bot.clock.now(),
+        )
+        similar = similar_prompts(text, existing)
+        note = f" Note: it is similar to #{similar[0][0].id}." if similar else ""
+        await interaction.response.send_message(f"Added prompt #{prompt.id} to the queue.{note}", ephemeral=True)
+
+    @app_commands.command(name="edit")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.autocomplete(concept=concept_autocomplete)
+    @app_commands.choices(status=STATUS_CHOICES)
+    @app_commands.describe(prompt="The prompt number", status="Set approved to re-queue a posted prompt")
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        prompt: int,
+        text: app_commands.Range[str, 20, 1000] | None = None,
+        title: app_commands.Range[str, 1, 100] | None = None,
+        concept: str | None = None,
+        tags: app_commands.Range[str, 1, 200] | None = None,
+        status: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Change a prompt's text, title, concept, themes or status (Manage Server)."""
+        current = await self._prompt(interaction, prompt)
+        updated = await self.bot.db.update_prompt(
+            current.guild_id,
+            current.id,
+            text=text,
+            title=title,
+            concept_id=self._concept_id(concept),
+            tags=parse_tags(tags) if tags else None,
+            status=status.value if status else None,  # type: ignore[arg-type]
+        )
+        assert updated is not None  # noqa: S101 - it existed a moment ago
+        await interaction.response.send_message(f"Updated prompt #{updated.id} ({updated.status}).", ephemeral=True)
+
+    @app_commands.command(name="remove")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(prompt="The prompt number")
+    async def remove(self, interaction: discord.Interaction, prompt: int) -> None:
+        """Retire a prompt so it is never posted (Manage Server)."""
+        current = await self._prompt(interaction, prompt)
+        await self.bot.db.update_prompt(current.guild_id, current.id, status="retired")
+        await interaction.response.send_message(f"Retired prompt #{current.id}.", ephemeral=True)
+
+    @app_commands.command(name="list")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.choices(status=STATUS_CHOICES)
+    async def list_prompts(
+        self, interaction: discord.Interaction, status: app_commands.Choice[str] | None = None
+    ) -> None:
+        """List the prompts in this server's queue, page by page (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        value: PromptStatus | None = status.value if status else None  # type: ignore[assignment]
+        total = await self.bot.db.count_prompts(interaction.guild_id, value)
+        view = PromptPages(self, interaction.guild_id, value, total)
+        await interaction.response.send_message(embed=await view.render(), view=view, ephemeral=True)
+
+    @app_commands.command(name="preview")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(prompt="The prompt number (default: the one that would be posted next)")
+    async def preview(self, interaction: discord.Interaction, prompt: int | None = None) -> None:
+        """Show a prompt exactly as it will be posted (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        if prompt is None:
+            approved = await self.bot.db.list_prompts(interaction.guild_id, "approved", limit=500)
+            last = await self.bot.db.last_posted_prompt(interaction.guild_id)
+            chosen = choose_next(approved, last.tags if last else ())
+            if chosen is None:
+                raise UserFacingError("No approved prompts are queued.")
+        else:
+            chosen = await self._prompt(interaction, prompt)
+        embed = card_embed(prompt_card(chosen, self.bot.library.store, "preview"))
+        await interaction.response.send_message(f"Prompt #{chosen.id} ({chosen.status}):", embed=embed, ephemeral=True)
+
+    @app_commands.command(name="import")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def import_command(self, interaction: discord.Interaction) -> None:
+        """Add the bot's starter prompts this server doesn't have yet (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        added = await self.import_starters(interaction.guild_id)
+        total = len(self.bot.library.store.prompts)
+        await interaction.response.send_message(
+            f"Imported {added} starter prompt(s); {total - added} were already here.", ephemeral=True
+        )
+
+    @app_commands.command(name="suggest")
+    async def suggest_command(self, interaction: discord.Interaction) -> None:
+        """Suggest a discussion prompt for the admins to review."""
+        await interaction.response.send_modal(SuggestModal())
+
+    @app_commands.command(name="review")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def review_command(self, interaction: discord.Interaction) -> None:
+        """Review the oldest waiting suggestion (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        waiting = await self.bot.db.list_prompts(interaction.guild_id, "suggested", limit=1)
+        if not waiting:
+            raise UserFacingError("No suggestions are waiting for review.")
+        prompt = waiting[0]
+        others = [
+            p for p in await self.bot.db.list_prompts(interaction.guild_id, None, limit=1000) if p.id != prompt.id
+        ]
+        author = self.bot.get_user(prompt.author_id) if prompt.author_id else None
+        embed = self.review_embed(prompt, similar_prompts(prompt.text, others), author)
+        await interaction.response.send_message(embed=embed, view=review_view(prompt.id), ephemeral=True)
+
+    @app_commands.command(name="schedule")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(
+        channel="Where prompts are posted (a text or forum channel)",
+        weekday="Day of the week",
+        time="Local time, like 19:00 or 7pm",
+        timezone="IANA time zone, like Europe/London",
+        ping_role="A role to mention with each prompt (the only mention the post makes)",
+        thread="Open a discussion thread on each prompt (forum channels always get a post)",
+        mod_channel="Where suggestions and warnings go (default: the prompt channel)",
+    )
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def schedule(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.ForumChannel,
+        weekday: app_commands.Choice[int],
+        time: app_commands.Range[str, 1, 10],
+        timezone: app_commands.Range[str, 1, 64],
+        ping_role: discord.Role | None = None,
+        thread: bool = True,
+        mod_channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Set when and where this server's weekly prompt is posted (Manage Server)."""
+        assert interaction.guild is not None  # noqa: S101 - guild-only
+        try:
+            zone = load_zone(timezone)
+            at = parse_local_time(time)
+        except ScheduleError as error:
+            raise UserFacingError(str(error)) from None
+        missing = missing_permissions(channel, interaction.guild.me, thread)
+        if missing:
+            raise UserFacingError(f"I need {', '.join(missing)} in {channel.mention} before I can post there.")
+        now = self.bot.clock.now()
+        upcoming = next_occurrence(now, weekday.value, at, zone)
+        previous = await self.bot.db.get_schedule(interaction.guild.id)
+        schedule = Schedule(
+            guild_id=interaction.guild.id,
+            channel_id=channel.id,
+            weekday=weekday.value,
+            local_time=at,
+            timezone=str(zone),
+            ping_role_id=ping_role.id if ping_role else None,
+            open_thread=thread,
+            mod_channel_id=mod_channel.id if mod_channel else None,
+            paused=False,
+            skip_next=False,
+            grace_hours=previous.grace_hours if previous else 12,
+            next_due_at=upcoming.due,
+            next_local_date=upcoming.local_date.isoformat(),
+            last_outcome=previous.last_outcome if previous else None,
+        )
+        await self.bot.db.save_schedule(schedule)
+        added = await self.import_starters(interaction.guild.id)
+        self.wake()
+        imported = f" Imported {added} starter prompt(s)." if added else ""
+        await interaction.response.send_message(
+            f"Prompts will be posted in {channel.mention} on {describe_schedule(schedule)}. "
+            f"Next: <t:{int(upcoming.due.timestamp())}:F>.{imported}",
+            ephemeral=True,
+        )
+
+    async def _schedule_or_error(self, guild_id: int | None) -> Schedule:
+        schedule = await self.bot.db.get_schedule(guild_id or 0)
+        if schedule is None:
+            raise UserFacingError("This server has no prompt schedule yet; set one with `/prompts schedule`.")
+        return schedule
+
+    @app_commands.command(name="status")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def status(self, interaction: discord.Interaction) -> None:
+        """Show the next post time, the last outcome and how many prompts are left (Manage Server)."""
+        schedule = await self._schedule_or_error(interaction.guild_id)
+        zone = load_zone(schedule.timezone)
+        approved = await self.bot.db.count_prompts(schedule.guild_id, "approved")
+        local = schedule.next_due_at.astimezone(zone)
+        state = "paused" if schedule.paused else ("the next one will be skipped" if schedule.skip_next else "active")
+        embed = discord.Embed(title="Weekly prompts", colour=EMBED_COLOUR)
+        embed.add_field(name="Schedule", value=f"{describe_schedule(schedule)} in <#{schedule.channel_id}>, {state}")
+        embed.add_field(
+            name="Next post",
+            value=f"{local:%A %d %B %Y, %H:%M} {schedule.timezone}\n<t:{int(schedule.next_due_at.timestamp())}:F>"
+            if not schedule.paused
+            else "—",
+            inline=False,
+        )
+        embed.add_field(name="Last outcome", value=schedule.last_outcome or "Nothing posted yet", inline=False)
+        embed.add_field(name="Approved prompts left", value=str(approved))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def _set_flags(self, interaction: discord.Interaction, **changes: Any) -> Schedule:
+        schedule = await self._schedule_or_error(interaction.guild_id)
+        updated = Schedule(**{**{f: getattr(schedule, f) for f in schedule.__slots__}, **changes})
+        await self.bot.db.save_schedule(updated)
+        self.wake()
+        return updated
+
+    @app_commands.command(name="pause")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def pause(self, interaction: discord.Interaction) -> None:
+        """Stop posting until resumed (Manage Server)."""
+        await self._set_flags(interaction, paused=True)
+        await interaction.response.send_message("Weekly prompts are paused.", ephemeral=True)
+
+    @app_commands.command(name="resume")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def resume(self, interaction: discord.Interaction) -> None:
+        """Start posting again from the next occurrence (Manage Server)."""
+        schedule = await self._schedule_or_error(interaction.guild_id)
+        upcoming = next_occurrence(
+            self.bot.clock.now(), schedule.weekday, schedule.local_time, load_zone(schedule.timezone)
+        )
+        await self._set_flags(
+            interaction, paused=False, next_due_at=upcoming.due, next_local_date=upcoming.local_date.isoformat()
+        )
+        await interaction.response.send_message(
+            f"Weekly prompts resumed; next <t:{int(upcoming.due.timestamp())}:F>.", ephemeral=True
+        )
+
+    @app_commands.command(name="skip")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def skip(self, interaction: discord.Interaction) -> None:
+        """Skip the next scheduled post (Manage Server)."""
+        schedule = await self._set_flags(interaction, skip_next=True)
+        await interaction.response.send_message(
+            f"The post of {schedule.next_local_date} will be skipped.", ephemeral=True
+        )
+
+    @app_commands.command(name="post-now")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def post_now(self, interaction: discord.Interaction) -> None:
+        """Post the next prompt right away, outside the schedule (Manage Server)."""
+        schedule = await self._schedule_or_error(interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self._busy:
+            outcome = await self.post(schedule, f"now-{interaction.id}")
+        await self.bot.db.set_schedule_outcome(schedule.guild_id, outcome)
+        await interaction.followup.send(outcome + ".", ephemeral=True)
+
+    @app_commands.command(name="stats")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """Show how much discussion each recent prompt got in its first week (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        rows = await self.bot.db.post_stats(interaction.guild_id)
+        if not rows:
+            raise UserFacingError("No prompts have been posted yet.")
+        lines = []
+        for row in rows:
+            name = f"#{row.prompt.id} {truncate(row.prompt.title or row.prompt.text, 60)}" if row.prompt else "#?"
+            lines.append(f"**{name}** · {row.post.occurrence}: {row.messages} message(s), {row.participants} member(s)")
+        embed = discord.Embed(title="Prompt engagement (first week)", description="\n".join(lines), colour=EMBED_COLOUR)
+        embed.set_footer(text="Retire prompts that got no discussion with /prompts remove.")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Add the Prompts cog."""
+    assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
+    await bot.add_cog(Prompts(bot))
