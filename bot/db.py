@@ -445,6 +445,29 @@ class Database:
             (_iso(occurrence.due), occurrence.local_date.isoformat(), outcome, guild_id),
         )
 
+    async def update_schedule_state(
+        self,
+        guild_id: int,
+        *,
+        paused: bool | None = None,
+        skip_next: bool | None = None,
+        upcoming: Occurrence | None = None,
+    ) -> Schedule | None:
+        """Change only the given flags (and optionally the next occurrence); return the schedule, or None."""
+        row = await self._fetchone(
+            "UPDATE prompt_schedules SET paused = coalesce(?, paused), skip_next = coalesce(?, skip_next), "
+            "next_due_at = coalesce(?, next_due_at), next_local_date = coalesce(?, next_local_date) "
+            "WHERE guild_id = ? RETURNING *",
+            (
+                None if paused is None else int(paused),
+                None if skip_next is None else int(skip_next),
+                _iso(upcoming.due) if upcoming else None,
+                upcoming.local_date.isoformat() if upcoming else None,
+                guild_id,
+            ),
+        )
+        return _schedule(row) if row else None
+
     async def set_schedule_outcome(self, guild_id: int, outcome: str) -> None:
         """Note the last thing that happened to a server's schedule."""
         await self._execute("UPDATE prompt_schedules SET last_outcome = ? WHERE guild_id = ?", (outcome, guild_id))

@@ -53,6 +53,7 @@ from bot.ui import BaseModal, BaseView, ReportingDynamicItem
 log = logging.getLogger(__name__)
 
 THREAD_RETRY = timedelta(minutes=5)
+PASS_RETRY = timedelta(minutes=1)
 ENGAGEMENT_WINDOW = timedelta(days=7)
 PAGE_SIZE = 8
 WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=index) for index, name in enumerate(WEEKDAYS)]
@@ -68,12 +69,16 @@ def _cog(interaction: discord.Interaction[Any]) -> Prompts:
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member, open_thread: bool) -> list[str]:
     """Name the permissions the bot lacks to post a prompt (and its thread) in `channel`."""
-    needed = ["view_channel", "send_messages", "embed_links"]
+    permissions = channel.permissions_for(me)
+    # Without View Channel or Send Messages, Discord denies what depends on them too; name only the root cause.
+    for root in ("view_channel", "send_messages"):
+        if not getattr(permissions, root):
+            return [root.replace("_", " ").title()]
+    needed = ["embed_links"]
     if open_thread or isinstance(channel, discord.ForumChannel):
         needed += ["send_messages_in_threads"]
     if open_thread and not isinstance(channel, discord.ForumChannel):
         needed += ["create_public_threads"]
-    permissions = channel.permissions_for(me)
     return [name.replace("_", " ").title() for name in needed if not getattr(permissions, name)]
 
 
@@ -211,17 +216,19 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         self._threads = await self.bot.db.recent_threads(self.bot.clock.now() - ENGAGEMENT_WINDOW)
         while True:
             self._wake.clear()
+            not_before = None
             try:
                 async with self._busy:
                     await self.run_due()
             except Exception:
-                # Discord hiccups (429, 5xx, disconnects) must never stop the weekly posts.
-                log.exception("Prompt scheduler pass failed; trying again on the next wake-up")
-                self._thread_retry_at = self.bot.clock.now() + THREAD_RETRY
+                # Discord hiccups (429, 5xx, disconnects) must never stop the weekly posts, nor spin in a loop.
+                log.exception("Prompt scheduler pass failed; trying again in a minute")
+                not_before = self.bot.clock.now() + PASS_RETRY
             moments = [m for m in (await self.bot.db.next_schedule_due(), self._thread_retry_at) if m is not None]
             waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait())]
             if moments:
-                waiters.append(asyncio.create_task(self.bot.clock.sleep_until(min(moments))))
+                wake_at = max(min(moments), not_before) if not_before else min(moments)
+                waiters.append(asyncio.create_task(self.bot.clock.sleep_until(wake_at)))
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -365,7 +372,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         if post.message_id is None or post.thread_id is not None:
             return
         prompt = await self.bot.db.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
-        message = self.bot.get_partial_messageable(post.channel_id).get_partial_message(post.message_id)
+        channel = self.bot.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
+        message = channel.get_partial_message(post.message_id)
         try:
             thread = await message.create_thread(
                 name=thread_name(prompt) if prompt else "Discussion", auto_archive_duration=10080
@@ -457,7 +465,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Count messages and distinct members in a prompt's thread during its first week."""
-        if message.author.bot or not isinstance(message.channel, discord.Thread):
+        if message.author.bot:
             return
         entry = self._threads.get(message.channel.id)
         if entry is None or self.bot.clock.now() - entry[1] > ENGAGEMENT_WINDOW:
@@ -761,7 +769,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             next_local_date=upcoming.local_date.isoformat(),
             last_outcome=previous.last_outcome if previous else None,
         )
-        await self.bot.db.save_schedule(schedule)
+        async with self._busy:  # not while a pass is posting for the old schedule
+            await self.bot.db.save_schedule(schedule)
         added = await self.import_starters(interaction.guild.id)
         self.wake()
         imported = f" Imported {added} starter prompt(s)." if added else ""
@@ -799,10 +808,14 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         embed.add_field(name="Approved prompts left", value=str(approved))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    async def _set_flags(self, interaction: discord.Interaction, **changes: Any) -> Schedule:
-        schedule = await self._schedule_or_error(interaction.guild_id)
-        updated = Schedule(**{**{f: getattr(schedule, f) for f in schedule.__slots__}, **changes})
-        await self.bot.db.save_schedule(updated)
+    async def _set_state(
+        self, interaction: discord.Interaction, *, upcoming: Occurrence | None = None, **flags: bool
+    ) -> Schedule:
+        await self._schedule_or_error(interaction.guild_id)
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        # Only the named columns change, so a post being processed right now is never overwritten.
+        updated = await self.bot.db.update_schedule_state(interaction.guild_id, upcoming=upcoming, **flags)
+        assert updated is not None  # noqa: S101 - it existed a moment ago
         self.wake()
         return updated
 
@@ -810,7 +823,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def pause(self, interaction: discord.Interaction) -> None:
         """Stop posting until resumed (Manage Server)."""
-        await self._set_flags(interaction, paused=True)
+        await self._set_state(interaction, paused=True)
         await interaction.response.send_message("Weekly prompts are paused.", ephemeral=True)
 
     @app_commands.command(name="resume")
@@ -821,9 +834,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         upcoming = next_occurrence(
             self.bot.clock.now(), schedule.weekday, schedule.local_time, load_zone(schedule.timezone)
         )
-        await self._set_flags(
-            interaction, paused=False, next_due_at=upcoming.due, next_local_date=upcoming.local_date.isoformat()
-        )
+        await self._set_state(interaction, paused=False, upcoming=upcoming)
         await interaction.response.send_message(
             f"Weekly prompts resumed; next <t:{int(upcoming.due.timestamp())}:F>.", ephemeral=True
         )
@@ -832,7 +843,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def skip(self, interaction: discord.Interaction) -> None:
         """Skip the next scheduled post (Manage Server)."""
-        schedule = await self._set_flags(interaction, skip_next=True)
+        schedule = await self._set_state(interaction, skip_next=True)
         await interaction.response.send_message(
             f"The post of {schedule.next_local_date} will be skipped.", ephemeral=True
         )

@@ -1,0 +1,322 @@
+"""Weekly prompts through the fake Discord, with a clock the tests move: exactly one post and thread per week."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from bot.bot import AlignmentBot
+from tests.e2e.conftest import BotRunner, Server
+from tests.fakediscord import Channel, FakeDiscord, Message, Permissions, fast_http_retries
+
+T = TypeVar("T")
+
+# The runner's clock starts on Friday 2026-11-27 at 12:00 UTC; London is on UTC in November.
+FRIDAY = {"name": "Friday", "value": 4}
+
+
+async def schedule(fake: FakeDiscord, server: Server, channel: Channel, **options: Any) -> str:
+    """Run /prompts schedule as the admin (Fridays 19:00 Europe/London unless overridden)."""
+    values = {"channel": channel, "weekday": 4, "time": "19:00", "timezone": "Europe/London", **options}
+    reply = await (await fake.invoke(server.admin, "prompts schedule", values, channel=server.general)).reply()
+    return reply.content
+
+
+def prompt_posts(fake: FakeDiscord, channel: Channel) -> list[Message]:
+    """Return the weekly prompt messages in a channel."""
+    return [
+        m
+        for m in fake.messages_in(channel)
+        if any("Weekly prompt" in (e.get("footer") or {}).get("text", "") for e in m.embeds)
+    ]
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
+    """Wait until the bot's background work makes `check()` truthy (database state has no event to wait on)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await check()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{check} stayed falsy for {timeout} s")
+        await asyncio.sleep(0.01)
+    return result
+
+
+async def last_outcome(bot: AlignmentBot, server: Server) -> str | None:
+    """Return what the scheduler last recorded for the server."""
+    row = await bot.db.get_schedule(server.guild.id)
+    return row.last_outcome if row else None
+
+
+def cog(bot: AlignmentBot) -> Any:
+    """Return the Prompts cog (untyped: load_extension executes the module afresh)."""
+    return bot.get_cog("Prompts")
+
+
+async def test_schedule_posts_exactly_once_with_a_thread(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """When the clock reaches Friday 19:00 London time, one prompt and one thread appear, and only one."""
+    answer = await schedule(fake, server, server.general)
+    due = int(datetime(2026, 11, 27, 19, 0, tzinfo=UTC).timestamp())
+    assert "Fridays at 19:00 (Europe/London)" in answer and f"<t:{due}:F>" in answer
+    await runner.clock.advance(timedelta(hours=6, minutes=59))
+    assert prompt_posts(fake, server.general) == []
+    await runner.clock.advance(timedelta(minutes=1))
+    post = await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
+    await runner.clock.advance(timedelta(hours=1))
+    await fake.sync()
+    assert len(prompt_posts(fake, server.general)) == 1
+    assert len(fake.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/threads")) == 1
+    assert post.embeds[0]["footer"]["text"] == "Weekly prompt · 2026-11-27"
+    await eventually(lambda: last_outcome(bot, server))
+    status = await (await fake.invoke(server.admin, "prompts status", channel=server.general)).reply()
+    assert "Friday 04 December 2026, 19:00 Europe/London" in status.text
+    assert "Posted prompt #1 for 2026-11-27" in status.text
+
+
+async def test_crash_after_claim_before_send_posts_once_on_restart(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """If the bot stops after claiming an occurrence but before sending, the restart sends it, once."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the process died here")
+
+    cog(bot).deliver = crash
+    await runner.clock.advance(timedelta(hours=7))
+    await fake.sync()
+    assert prompt_posts(fake, server.general) == []
+    claimed = await eventually(bot.db.claimed_posts)
+    assert len(claimed) == 1
+
+    await runner.restart()
+    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
+    await runner.restart()
+    await fake.sync()
+    assert len(prompt_posts(fake, server.general)) == 1
+
+
+async def test_crash_after_send_before_completion_does_not_post_twice(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """If the bot stops after sending but before recording it, the restart finds the message and adds the thread."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the process died here")
+
+    bot.db.complete_post = crash  # type: ignore[method-assign]
+    await runner.clock.advance(timedelta(hours=7))
+    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    await fake.sync()
+    assert fake.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/threads") == []
+
+    bot = await runner.restart()
+    await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
+    await fake.sync()
+    assert len(prompt_posts(fake, server.general)) == 1
+    assert await bot.db.claimed_posts() == []
+
+
+async def test_failed_thread_is_retried(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """A thread Discord failed to create (5xx on every retry) is created on a later pass, and the post stays single."""
+    await schedule(fake, server, server.general)
+    route = "/channels/{channel_id}/messages/{message_id}/threads"
+    fake.fail_next("POST", route, status=500, times=5)  # discord.py's retries for one request all fail
+    with fast_http_retries():
+        await runner.clock.advance(timedelta(hours=7))
+        await eventually(bot.db.posts_missing_thread)
+        failed_at = runner.clock.now()
+
+        async def retry_scheduled() -> bool:  # the scheduler now sleeps until the retry, not next week
+            return any(moment < failed_at + timedelta(hours=1) for moment in runner.clock.sleepers)
+
+        await eventually(retry_scheduled)
+        await runner.clock.advance(timedelta(minutes=6))
+        await fake.changed.wait_for(
+            lambda: [r.status for r in fake.requests_to("POST", route)][-1] < 300, 5, "a successful retry"
+        )
+    assert await eventually(lambda: _no_missing_threads(bot))
+    assert len(prompt_posts(fake, server.general)) == 1
+
+
+async def _no_missing_threads(bot: AlignmentBot) -> bool:
+    return await bot.db.posts_missing_thread() == []
+
+
+async def test_forum_channel_gets_a_forum_post(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """In a forum channel, each prompt becomes a forum post."""
+    forum = server.guild.add_forum_channel("weekly-questions")
+    await fake.sync()
+    await schedule(fake, server, forum)
+    await runner.clock.advance(timedelta(hours=7))
+    request = await fake.wait_for_request("POST", "/channels/{channel_id}/threads")
+    assert request.status in (200, 201)
+    threads = [t for t in server.guild.threads if t.parent_id == forum.id]
+    assert len(threads) == 1
+    starter = fake.messages_in(threads[0])[0]
+    assert starter.embeds[0]["footer"]["text"] == "Weekly prompt · 2026-11-27"
+
+
+async def test_missing_permission_is_reported_with_its_name(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """When the bot loses Send Messages in the prompt channel, admins are told exactly that in the mod channel."""
+    mods = server.guild.add_text_channel("mods")
+    await fake.sync()
+    await schedule(fake, server, server.general, mod_channel=mods)
+    server.guild.set_overwrite(server.general, server.guild.bot_member, deny=Permissions.SEND_MESSAGES)
+    await fake.sync()
+    await runner.clock.advance(timedelta(hours=7))
+    alert = await fake.wait_for_message(mods, lambda m: "couldn't post" in m.content)
+    assert f"I lack Send Messages in <#{server.general.id}>" in alert.content
+    assert prompt_posts(fake, server.general) == []
+
+
+async def test_suggestion_approved_then_posted(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """A member's suggestion goes to review, an admin approves it, the member is told, and it gets posted."""
+    mods = server.guild.add_text_channel("mods")
+    await fake.sync()
+    await schedule(fake, server, server.general, mod_channel=mods)
+    for prompt in await bot.db.list_prompts(server.guild.id, "approved", limit=100):
+        await bot.db.update_prompt(server.guild.id, prompt.id, status="retired")
+    opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
+    text = "If an AI system could explain its reasoning perfectly, would that be enough for you to trust it?"
+    thanks = await (
+        await fake.submit_modal(server.member, opened, {"text": text, "title": "Trust and explanations"})
+    ).reply()
+    assert "waiting for an admin's review" in thanks.content
+    review = await fake.wait_for_message(mods, lambda m: "Suggested prompt" in m.text)
+    approve = next(cid for cid in review.custom_ids if cid.endswith(":approve"))
+    decided = await (await fake.click(server.admin, review, approve)).reply()
+    assert "approved" in decided.content
+    dm = fake.world.dm_channel(server.member.user)
+    told = await fake.wait_for_message(dm, lambda m: "approved" in m.content)
+    assert "Trust" in told.content or "explain its reasoning" in told.content
+    await runner.clock.advance(timedelta(hours=7))
+    post = await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    assert post.embeds[0]["description"] == text
+
+
+async def test_member_cannot_review(fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot) -> None:
+    """A member without Manage Server cannot approve a suggestion."""
+    mods = server.guild.add_text_channel("mods")
+    await fake.sync()
+    await schedule(fake, server, server.general, mod_channel=mods)
+    opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
+    await (
+        await fake.submit_modal(server.member, opened, {"text": "What would convince you that alignment is solved?"})
+    ).reply()
+    review = await fake.wait_for_message(mods, lambda m: "Suggested prompt" in m.text)
+    approve = next(cid for cid in review.custom_ids if cid.endswith(":approve"))
+    refused = await (await fake.click(server.member, review, approve)).reply()
+    assert refused.content == "Only members with Manage Server can review suggestions."
+
+
+async def test_role_ping_is_the_only_mention(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """The configured role is pinged; an @everyone inside the prompt's text pings nobody."""
+    readers = server.guild.add_role("readers", mentionable=True)
+    await fake.sync()
+    await schedule(fake, server, server.general, ping_role=readers)
+    for prompt in await bot.db.list_prompts(server.guild.id, "approved", limit=100):
+        await bot.db.update_prompt(server.guild.id, prompt.id, status="retired")
+    await fake.invoke(
+        server.admin,
+        "prompts add",
+        {"text": f"@everyone {server.admin.mention} what would change your mind about AI risk?"},
+        channel=server.general,
+    )
+    await runner.clock.advance(timedelta(hours=7))
+    post = await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    assert post.pinged.roles == frozenset({readers.id})
+    assert not post.pinged.everyone and not post.pinged.users
+
+
+async def test_short_downtime_posts_late_once_long_downtime_reports(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """Down over a due time by less than the grace period: posted late, once. Down for weeks: skipped and reported."""
+    await runner.start()
+    await schedule(fake, server, server.general)
+    await runner.stop()
+    await runner.clock.advance(timedelta(hours=10))  # 3 hours past Friday 19:00
+    await runner.start()
+    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    await runner.stop()
+    await runner.clock.set(datetime(2026, 12, 25, 12, 0, tzinfo=UTC))  # missed 4 Fridays (Dec 4, 11, 18 + ...)
+    bot = await runner.start()
+    alert = await fake.wait_for_message(server.general, lambda m: "Missed" in m.content)
+    assert "Missed 3 weekly post(s)" in alert.content
+    await fake.sync()
+    assert len(prompt_posts(fake, server.general)) == 1
+    schedule_row = await bot.db.get_schedule(server.guild.id)
+    assert schedule_row is not None and schedule_row.next_local_date == "2026-12-25"
+
+
+async def test_skip_and_pause(fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot) -> None:
+    """Skip drops the next post only; pause stops posting until resumed."""
+    await schedule(fake, server, server.general)
+    await (await fake.invoke(server.admin, "prompts skip", channel=server.general)).reply()
+    await runner.clock.advance(timedelta(hours=7))
+
+    assert await eventually(lambda: last_outcome(bot, server)) == "Skipped 2026-11-27"
+    assert prompt_posts(fake, server.general) == []
+    await (await fake.invoke(server.admin, "prompts pause", channel=server.general)).reply()
+    await runner.clock.advance(timedelta(days=7))
+    await fake.sync()
+    assert prompt_posts(fake, server.general) == []
+    await (await fake.invoke(server.admin, "prompts resume", channel=server.general)).reply()
+    await runner.clock.advance(timedelta(days=7))
+    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+
+
+async def test_engagement_is_counted_in_stats(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+) -> None:
+    """Messages in a prompt's thread are counted, with distinct members, and shown by /prompts stats."""
+    await schedule(fake, server, server.general)
+    await runner.clock.advance(timedelta(hours=7))
+    await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
+    await fake.sync()
+    thread = server.guild.threads[-1]
+    for who, text in ((server.member, "first"), (server.admin, "second"), (server.member, "third")):
+        fake.say(who, thread, text)
+    await fake.sync()
+
+    async def counted() -> bool:
+        return [(s.messages, s.participants) for s in await bot.db.post_stats(server.guild.id)] == [(3, 2)]
+
+    await eventually(counted)
+    stats = await (await fake.invoke(server.admin, "prompts stats", channel=server.general)).reply()
+    assert "3 message(s), 2 member(s)" in stats.text
+
+
+async def test_starter_prompts_import_once_and_the_list_pages(
+    fake: FakeDiscord, server: Server, bot: AlignmentBot
+) -> None:
+    """Starter prompts are imported on first run without duplicates; the list is paginated."""
+    await fake.sync()
+    total = len(bot.library.store.prompts)
+    assert await bot.db.count_prompts(server.guild.id) == total
+    again = await (await fake.invoke(server.admin, "prompts import", channel=server.general)).reply()
+    assert again.content == f"Imported 0 starter prompt(s); {total} were already here."
+    listing = await (await fake.invoke(server.admin, "prompts list", channel=server.general)).reply()
+    assert "Page 1 of" in listing.text
+    next_id = next(c["custom_id"] for row in listing.components for c in row["components"] if c["label"] == "Next")
+    second = await (await fake.click(server.admin, listing, next_id)).reply()
+    assert "Page 2 of" in second.text
