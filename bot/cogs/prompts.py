@@ -354,9 +354,9 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             created = await channel.create_thread(
                 name=thread_name(prompt), content=content, embed=embed, allowed_mentions=mentions
             )
+            self._threads[created.thread.id] = (post.id, self.bot.clock.now())
             await self.bot.db.complete_post(post.id, created.message.id, self.bot.clock.now())
             await self.bot.db.set_post_thread(post.id, created.thread.id)
-            self._threads[created.thread.id] = (post.id, self.bot.clock.now())
             return
         message = await channel.send(content, embed=embed, allowed_mentions=mentions)
         await self.bot.db.complete_post(post.id, message.id, self.bot.clock.now())
@@ -389,8 +389,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             log.warning("Creating the thread for post %s failed; retrying later", post.id, exc_info=True)
             self._thread_retry_at = self.bot.clock.now() + THREAD_RETRY
             return
+        self._threads[thread.id] = (post.id, self.bot.clock.now())  # before the write: count from the start
         await self.bot.db.set_post_thread(post.id, thread.id)
-        self._threads[thread.id] = (post.id, self.bot.clock.now())
 
     async def recover(self, post: PromptPost, now: datetime) -> None:
         """Finish a post claimed before the bot stopped: find it in the channel, or send it if it never went out."""

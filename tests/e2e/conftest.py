@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,6 +18,8 @@ from bot.domain.search import Library
 from bot.settings import Settings
 from tests.clock import FakeClock
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Permissions, connected_client, running_fake
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "content"
@@ -91,6 +94,16 @@ class BotRunner:
         """Stop and start again on the same database file."""
         await self.stop()
         return await self.start(force_sync=force_sync)
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
+    """Wait until the bot's background work makes `check()` truthy (database state has no event to wait on)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await check()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{check} stayed falsy for {timeout} s")
+        await asyncio.sleep(0.01)
+    return result
 
 
 @pytest.fixture

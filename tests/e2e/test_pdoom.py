@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.bot import AlignmentBot
-from tests.e2e.conftest import BotRunner, Server
+from tests.e2e.conftest import BotRunner, Server, eventually
 from tests.fakediscord import FakeDiscord, Member, Message, Permissions
 
 BUCKET_17 = 3  # the "10-25%" button, recorded as 17.5%
@@ -283,7 +283,10 @@ async def test_results_posted_but_not_recorded_are_not_posted_again(
     with sqlite3.connect(runner.database_path) as conn:  # as if the process died right after posting
         conn.execute("UPDATE pdoom_rounds SET results_message_id = NULL")
     bot = await runner.start()
-    await fake.sync()
-    round_ = await bot.db.latest_round(server.guild.id)
-    assert round_ is not None and round_.results_message_id == posted.id
+
+    async def recorded() -> int | None:
+        round_ = await bot.db.latest_round(server.guild.id)
+        return round_.results_message_id if round_ else None
+
+    assert await eventually(recorded) == posted.id
     assert len([m for m in fake.messages_in(server.general) if "round 1 results" in m.text]) == 1

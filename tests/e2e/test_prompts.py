@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.bot import AlignmentBot
-from tests.e2e.conftest import BotRunner, Server
+from tests.e2e.conftest import BotRunner, Server, eventually
 from tests.fakediscord import Channel, FakeDiscord, Message, Permissions, fast_http_retries
-
-T = TypeVar("T")
 
 # The runner's clock starts on Friday 2026-11-27 at 12:00 UTC; London is on UTC in November.
 FRIDAY = {"name": "Friday", "value": 4}
@@ -31,16 +27,6 @@ def prompt_posts(fake: FakeDiscord, channel: Channel) -> list[Message]:
         for m in fake.messages_in(channel)
         if any("Weekly prompt" in (e.get("footer") or {}).get("text", "") for e in m.embeds)
     ]
-
-
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
-    """Wait until the bot's background work makes `check()` truthy (database state has no event to wait on)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"{check} stayed falsy for {timeout} s")
-        await asyncio.sleep(0.01)
-    return result
 
 
 async def last_outcome(bot: AlignmentBot, server: Server) -> str | None:
@@ -292,7 +278,7 @@ async def test_engagement_is_counted_in_stats(
     await schedule(fake, server, server.general)
     await runner.clock.advance(timedelta(hours=7))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-    await fake.sync()
+    await eventually(lambda: bot.db.recent_threads(runner.clock.now() - timedelta(days=1)))
     thread = server.guild.threads[-1]
     for who, text in ((server.member, "first"), (server.admin, "second"), (server.member, "third")):
         fake.say(who, thread, text)
