@@ -726,6 +726,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         ping_role="A role to mention with each prompt (the only mention the post makes)",
         thread="Open a discussion thread on each prompt (forum channels always get a post)",
         mod_channel="Where suggestions and warnings go (default: the prompt channel)",
+        grace_hours="After downtime, post late if the post is at most this many hours overdue (default 12)",
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES)
     @app_commands.autocomplete(timezone=timezone_autocomplete)
@@ -739,6 +740,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         ping_role: discord.Role | None = None,
         thread: bool = True,
         mod_channel: discord.TextChannel | None = None,
+        grace_hours: app_commands.Range[int, 0, 168] = 12,
     ) -> None:
         """Set when and where this server's weekly prompt is posted (Manage Server)."""
         assert interaction.guild is not None  # noqa: S101 - guild-only
@@ -764,7 +766,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             mod_channel_id=mod_channel.id if mod_channel else None,
             paused=False,
             skip_next=False,
-            grace_hours=previous.grace_hours if previous else 12,
+            grace_hours=grace_hours,
             next_due_at=upcoming.due,
             next_local_date=upcoming.local_date.isoformat(),
             last_outcome=previous.last_outcome if previous else None,

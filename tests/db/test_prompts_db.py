@@ -1,0 +1,117 @@
+"""Prompt queries against a real SQLite file: imports, claims, failures, schedules and engagement."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.db import Database
+from bot.domain.content import StarterPrompt
+from bot.domain.prompts import Schedule
+from bot.domain.schedule import Occurrence
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+STARTERS = [
+    StarterPrompt(
+        id="first",
+        title="First",
+        text="What is the first question we should ask?",
+        concept="king-midas",
+        tags=("specification",),
+    ),
+    StarterPrompt(
+        id="second", text="What is the second question we should ask?", concept="goodharts-law", tags=("training",)
+    ),
+]
+
+
+def schedule(guild_id: int, due: datetime, **changes: object) -> Schedule:
+    """Build a schedule due at `due`."""
+    values: dict[str, object] = {
+        "guild_id": guild_id,
+        "channel_id": 5,
+        "weekday": 4,
+        "local_time": time(19),
+        "timezone": "Europe/London",
+        "ping_role_id": None,
+        "open_thread": True,
+        "mod_channel_id": None,
+        "paused": False,
+        "skip_next": False,
+        "grace_hours": 12,
+        "next_due_at": due,
+        "next_local_date": due.date().isoformat(),
+        "last_outcome": None,
+    }
+    return Schedule(**(values | changes))  # type: ignore[arg-type]
+
+
+async def test_starter_import_is_idempotent_even_after_retiring(db: Database) -> None:
+    """Importing twice adds nothing new, and a retired starter is not brought back."""
+    assert await db.import_starter_prompts(1, STARTERS, NOW) == 2
+    first = (await db.list_prompts(1, "approved"))[0]
+    await db.update_prompt(1, first.id, status="retired")
+    assert await db.import_starter_prompts(1, STARTERS, NOW) == 0
+    assert await db.count_prompts(1, "approved") == 1
+    assert await db.import_starter_prompts(2, STARTERS, NOW) == 2  # another server gets its own copy
+
+
+async def test_an_occurrence_is_claimed_once_and_its_prompt_leaves_the_queue(db: Database) -> None:
+    """The first claim wins and marks the prompt posted; a second claim for the same occurrence gets None."""
+    await db.import_starter_prompts(1, STARTERS, NOW)
+    prompt = (await db.list_prompts(1, "approved"))[0]
+    post = await db.claim_post(
+        guild_id=1, occurrence="2026-11-27", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW
+    )
+    assert post is not None and post.status == "claimed"
+    again = await db.claim_post(
+        guild_id=1, occurrence="2026-11-27", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW
+    )
+    assert again is None
+    assert (await db.get_prompt(1, prompt.id)).status == "posted"  # type: ignore[union-attr]
+    assert [p.id for p in await db.claimed_posts()] == [post.id]
+    await db.complete_post(post.id, 999, NOW)
+    assert await db.claimed_posts() == []
+    assert [p.id for p in await db.posts_missing_thread()] == [post.id]
+    await db.set_post_thread(post.id, 777)
+    assert await db.posts_missing_thread() == []
+
+
+async def test_a_failed_post_puts_its_prompt_back(db: Database) -> None:
+    """When a claimed post fails, the prompt returns to the queue for next time."""
+    await db.import_starter_prompts(1, STARTERS, NOW)
+    prompt = (await db.list_prompts(1, "approved"))[0]
+    post = await db.claim_post(
+        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=False, now=NOW
+    )
+    assert post is not None
+    await db.fail_post(post.id, "channel deleted", NOW)
+    assert (await db.get_prompt(1, prompt.id)).status == "approved"  # type: ignore[union-attr]
+
+
+async def test_next_due_and_due_schedules_ignore_paused_ones(db: Database) -> None:
+    """The next due time is the earliest active schedule's; paused schedules are not due."""
+    await db.save_schedule(schedule(1, NOW + timedelta(hours=1)))
+    await db.save_schedule(schedule(2, NOW - timedelta(hours=1), paused=True))
+    await db.save_schedule(schedule(3, NOW + timedelta(days=2)))
+    assert await db.next_schedule_due() == NOW + timedelta(hours=1)
+    assert [s.guild_id for s in await db.due_schedules(NOW + timedelta(hours=2))] == [1]
+    nxt = Occurrence(date(2026, 12, 4), NOW + timedelta(days=7))
+    await db.advance_schedule(1, nxt, "Posted")
+    row = await db.get_schedule(1)
+    assert row is not None and row.next_local_date == "2026-12-04" and row.last_outcome == "Posted"
+    await db.update_schedule_state(2, paused=False)
+    assert await db.next_schedule_due() == NOW - timedelta(hours=1)
+
+
+async def test_engagement_counts_messages_and_distinct_members(db: Database) -> None:
+    """Each message counts once; each member counts once however many messages they send."""
+    await db.import_starter_prompts(1, STARTERS, NOW)
+    prompt = (await db.list_prompts(1, "approved"))[0]
+    post = await db.claim_post(
+        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW
+    )
+    assert post is not None
+    await db.complete_post(post.id, 1, NOW)
+    for user in (10, 11, 10, 10):
+        await db.record_thread_message(post.id, user)
+    [stats] = await db.post_stats(1)
+    assert (stats.messages, stats.participants) == (4, 2)
+    assert stats.prompt is not None and stats.prompt.id == prompt.id

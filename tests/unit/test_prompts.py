@@ -1,0 +1,74 @@
+"""Prompt queue rules: oldest first with theme rotation, near-duplicates, tags, and how a post reads."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.domain.content import load_content
+from bot.domain.prompts import Prompt, choose_next, parse_tags, post_marker, prompt_card, similar_prompts, thread_name
+
+STORE = load_content(Path(__file__).resolve().parents[1] / "fixtures" / "content" / "valid")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def prompt(prompt_id: int, text: str = "What do you think?", tags: tuple[str, ...] = (), age: int = 0) -> Prompt:
+    """Build an approved prompt created `age` days after T0."""
+    return Prompt(
+        id=prompt_id,
+        guild_id=1,
+        title=None,
+        text=text,
+        concept_id=None,
+        tags=tags,
+        author_id=None,
+        starter_id=None,
+        status="approved",
+        created_at=T0 + timedelta(days=age),
+        posted_at=None,
+    )
+
+
+def test_oldest_approved_comes_first() -> None:
+    """Without themes, the oldest prompt is next (ties broken by id)."""
+    assert choose_next([prompt(3, age=2), prompt(2, age=1), prompt(1, age=1)], ()) == prompt(1, age=1)
+
+
+def test_a_theme_is_not_repeated_two_weeks_running_when_avoidable() -> None:
+    """If last week was about power, the oldest prompt on another theme goes first; if all share it, oldest wins."""
+    queue = [
+        prompt(1, tags=("power",)),
+        prompt(2, tags=("power", "governance"), age=1),
+        prompt(3, tags=("hope",), age=2),
+    ]
+    assert choose_next(queue, ("power",)).id == 3  # type: ignore[union-attr]
+    assert choose_next(queue[:2], ("power",)).id == 1  # type: ignore[union-attr]
+    assert choose_next([], ("power",)) is None
+
+
+def test_near_duplicates_are_flagged_and_different_questions_are_not() -> None:
+    """A reworded copy of an existing prompt is flagged; an unrelated question is not."""
+    existing = [
+        prompt(1, "Would you trust an AI that can explain every step of its reasoning?"),
+        prompt(2, "Which everyday measure has become a target in your life, and what did it cost?"),
+    ]
+    flagged = similar_prompts("would you trust an AI that can explain every step of its reasoning", existing)
+    assert [p.id for p, _ in flagged] == [1]
+    assert similar_prompts("How should labs share safety research with each other?", existing) == []
+
+
+def test_parse_tags() -> None:
+    """Tags are lowercased, hyphenated, de-duplicated and capped."""
+    assert parse_tags("Power, power; Public Policy,,") == ("power", "public-policy")
+    assert parse_tags(None) == ()
+    assert len(parse_tags("a,b,c,d,e,f,g")) == 5
+
+
+def test_post_card_has_the_question_concept_and_readings_and_a_marker() -> None:
+    """The post shows the question, its concept's first sentence, readings, and a footer naming the occurrence."""
+    base = prompt(7, "Where have you seen a proxy gamed?")
+    linked = Prompt(**{f: getattr(base, f) for f in base.__slots__} | {"concept_id": "goodharts-law"})
+    card = prompt_card(linked, STORE, "2026-11-27")
+    assert card.description == "Where have you seen a proxy gamed?"
+    names = [name for name, _ in card.fields]
+    assert names == ["Background: Goodhart's law", "Read more"]
+    assert card.footer == post_marker("2026-11-27")
+    assert len(thread_name(prompt(1, "x" * 300))) == 100
