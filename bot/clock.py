@@ -33,3 +33,16 @@ class SystemClock:
         """Sleep until `moment`, re-checking the clock at least every few minutes."""
         while (remaining := (moment - self.now()).total_seconds()) > 0:
             await asyncio.sleep(min(remaining, _MAX_NAP))
+
+
+async def sleep_until_or_woken(clock: Clock, moment: datetime | None, wake: asyncio.Event) -> None:
+    """Sleep until `moment` (or indefinitely when None) unless `wake` is set first; then clear `wake`."""
+    waiters: list[asyncio.Task[object]] = [asyncio.create_task(wake.wait())]
+    if moment is not None:
+        waiters.append(asyncio.create_task(clock.sleep_until(moment)))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        wake.clear()

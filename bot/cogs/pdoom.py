@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from bot import charts
 from bot.bot import AlignmentBot
+from bot.clock import sleep_until_or_woken
 from bot.domain.pdoom import (
     BUCKET_LABELS,
     Estimate,
@@ -367,19 +368,12 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             for poll in await self.bot.db.rounds_due(now):
                 try:
                     await self.close_and_post(poll)
-                except discord.HTTPException:
+                except Exception:
+                    # Discord hiccups must not stop the closer, nor make it spin: retry in a few minutes.
                     log.exception("Posting results of round %s failed; retrying later", poll.id)
                     retry_at = now + RETRY_AFTER
             moments = [m for m in (await self.bot.db.next_closing_time(), retry_at) if m is not None]
-            self._wake.clear()
-            waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait())]
-            if moments:
-                waiters.append(asyncio.create_task(self.bot.clock.sleep_until(min(moments))))
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            await sleep_until_or_woken(self.bot.clock, min(moments, default=None), self._wake)
             if retry_at is not None and self.bot.clock.now() >= retry_at:
                 retry_at = None
 

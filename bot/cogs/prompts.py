@@ -20,6 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import AlignmentBot
+from bot.clock import sleep_until_or_woken
 from bot.domain.prompts import (
     LOW_QUEUE,
     STATUSES,
@@ -215,7 +216,6 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             await self.import_starters(guild.id)
         self._threads = await self.bot.db.recent_threads(self.bot.clock.now() - ENGAGEMENT_WINDOW)
         while True:
-            self._wake.clear()
             not_before = None
             try:
                 async with self._busy:
@@ -225,15 +225,10 @@ class Prompts(commands.GroupCog, group_name="prompts"):
                 log.exception("Prompt scheduler pass failed; trying again in a minute")
                 not_before = self.bot.clock.now() + PASS_RETRY
             moments = [m for m in (await self.bot.db.next_schedule_due(), self._thread_retry_at) if m is not None]
-            waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait())]
-            if moments:
-                wake_at = max(min(moments), not_before) if not_before else min(moments)
-                waiters.append(asyncio.create_task(self.bot.clock.sleep_until(wake_at)))
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            wake_at = min(moments, default=None)
+            if wake_at is not None and not_before is not None:
+                wake_at = max(wake_at, not_before)
+            await sleep_until_or_woken(self.bot.clock, wake_at, self._wake)
 
     def wake(self) -> None:
         """Re-read the schedules now (after one changed)."""
