@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
@@ -356,11 +357,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         message = await channel.send(content, embed=embed, allowed_mentions=mentions)
         await self.bot.db.complete_post(post.id, message.id, self.bot.clock.now())
         if post.wants_thread:
-            await self.ensure_thread(await self._reload(post))
-
-    async def _reload(self, post: PromptPost) -> PromptPost:
-        posts = {p.id: p for p in await self.bot.db.posts_missing_thread()}
-        return posts.get(post.id, post)
+            await self.ensure_thread(replace(post, status="posted", message_id=message.id))
 
     async def ensure_thread(self, post: PromptPost) -> None:
         """Open the discussion thread on a posted prompt; retry later on a passing error."""
@@ -398,7 +395,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             if thread_id is not None:
                 await self.bot.db.set_post_thread(post.id, thread_id)
             elif post.wants_thread:
-                await self.ensure_thread(await self._reload(post))
+                await self.ensure_thread(replace(post, status="posted", message_id=message_id))
             log.info("Recovered post %s: it had been sent before the restart", post.id)
             return
         guild = self.bot.get_guild(post.guild_id)
@@ -635,7 +632,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             title=title,
             concept_id=self._concept_id(concept),
             tags=parse_tags(tags) if tags else None,
-            status=status.value if status else None,  # type: ignore[arg-type]
+            status=cast(PromptStatus, status.value) if status else None,
         )
         assert updated is not None  # noqa: S101 - it existed a moment ago
         await interaction.response.send_message(f"Updated prompt #{updated.id} ({updated.status}).", ephemeral=True)
@@ -657,7 +654,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     ) -> None:
         """List the prompts in this server's queue, page by page (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        value: PromptStatus | None = status.value if status else None  # type: ignore[assignment]
+        value = cast(PromptStatus, status.value) if status else None
         total = await self.bot.db.count_prompts(interaction.guild_id, value)
         view = PromptPages(self, interaction.guild_id, value, total)
         await interaction.response.send_message(embed=await view.render(), view=view, ephemeral=True)
