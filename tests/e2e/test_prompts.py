@@ -73,7 +73,7 @@ async def test_crash_after_claim_before_send_posts_once_on_restart(
     async def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the process died here")
 
-    cog(bot).deliver = crash
+    cog(bot).scheduler.deliver = crash
     await runner.clock.advance(timedelta(hours=7))
     await fake.sync()
     assert prompt_posts(fake, server.general) == []
