@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -91,11 +92,13 @@ def missed_since(first: Occurrence, now: datetime, weekday: int, at: time, zone:
 def zone_suggestions(text: str, limit: int = 25) -> list[str]:
     """Return IANA zone names containing `text` (case-insensitive), shortest first, for autocomplete."""
     needle = text.strip().lower().replace(" ", "_")
-    matches = [z for z in _ZONES if needle in z.lower()]
+    matches = [z for z in _zones() if needle in z.lower()]
     # A city that starts with the text ("lon" -> Europe/London) ranks above a mere substring match.
     matches.sort(key=lambda z: (not z.lower().rsplit("/", 1)[-1].startswith(needle), len(z), z))
     return matches[:limit]
 
 
-# Canonical region/city names only (no legacy aliases like "US/Eastern"), computed once.
-_ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/")))
+@cache
+def _zones() -> list[str]:
+    """Return canonical region/city zone names (no legacy aliases like US/Eastern), read once when first needed."""
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/")))
