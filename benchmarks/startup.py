@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
-import os
 import statistics
 import sys
 import tempfile
@@ -20,8 +19,7 @@ import time
 from pathlib import Path
 
 from tests.fakediscord import FakeDiscord, running_fake
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.processes import ROOT, bot_environment
 
 BARE_CLIENT = """
 import os, discord, yarl
@@ -82,23 +80,15 @@ async def run(rounds: int) -> None:
         for i in range(20):
             guild.add_member(f"member{i}")
         with tempfile.TemporaryDirectory() as scratch:
-            base_env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
-                "DISCORD_TOKEN": fake.token,
-                "DISCORD_API_BASE": fake.api_base,
-                "DISCORD_GATEWAY_URL": fake.gateway_url,
-                "CONTENT_DIR": str(ROOT / "content"),
-                "LOG_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT),
-            }
+            base_env = bot_environment(fake, Path(scratch) / "placeholder.sqlite3")
             results: dict[str, list[tuple[float, float]]] = {"bare": [], "bot (new database)": [], "bot (restart)": []}
             for index in range(rounds):
                 settle = 2.5  # past discord.py's default guild_ready_timeout, so on_ready has run in both
                 results["bare"].append(await measure(fake, [sys.executable, "-c", BARE_CLIENT], base_env, settle))
-                fresh = {**base_env, "DATABASE_PATH": str(Path(scratch) / f"cold{index}.sqlite3")}
-                results["bot (new database)"].append(await measure(fake, [sys.executable, "-m", "bot"], fresh, settle))
-                warm = {**base_env, "DATABASE_PATH": str(Path(scratch) / f"cold{index}.sqlite3")}
-                results["bot (restart)"].append(await measure(fake, [sys.executable, "-m", "bot"], warm, settle))
+                env = {**base_env, "DATABASE_PATH": str(Path(scratch) / f"bot{index}.sqlite3")}
+                # First start on a new file (migrations, command sync), then a restart on it (neither).
+                results["bot (new database)"].append(await measure(fake, [sys.executable, "-m", "bot"], env, settle))
+                results["bot (restart)"].append(await measure(fake, [sys.executable, "-m", "bot"], env, settle))
     bare_time = statistics.median(t for t, _ in results["bare"])
     bare_rss = statistics.median(r for _, r in results["bare"])
     print(f"rounds: {rounds} (medians; each process started fresh)")

@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,8 +25,7 @@ from pathlib import Path
 from bot import charts
 from bot.domain.pdoom import private_bins, summarize
 from tests.fakediscord import Channel, FakeDiscord, Member, Message, running_fake
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.processes import bot_environment, start_process
 
 MINIMAL_BOT = """
 import os, re, aiosqlite, discord, yarl
@@ -88,18 +85,6 @@ class Run:
         return self.votes / self.seconds
 
 
-async def start_process(fake: FakeDiscord, argv: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
-    """Start a bot process and wait until it identified and took in the guild."""
-    identified = fake.gateway.identify_count
-    process = await asyncio.create_subprocess_exec(
-        *argv, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-    )
-    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 60, "identify")
-    await fake.wait_until_connected(timeout=60)
-    await fake.sync(timeout=60)
-    return process
-
-
 async def cast_votes(
     fake: FakeDiscord, poll: Message, members: list[Member], total: int, in_flight: int, rng: random.Random
 ) -> tuple[float, list[float], int]:
@@ -138,7 +123,7 @@ async def run_bot(
 ) -> Run:
     """Measure the real bot."""
     database = Path(env["DATABASE_PATH"])
-    process = await start_process(fake, [sys.executable, "-m", "bot"], env)
+    process = await start_process(fake, env)
     try:
         await (await fake.invoke(admin, "pdoom open", channel=channel)).reply(timeout=30)
         poll = await fake.wait_for_message(channel, lambda m: "P(doom) round" in m.text and bool(m.components))
@@ -160,7 +145,7 @@ async def run_minimal(
     """Measure the minimal bot."""
     database = Path(env["DATABASE_PATH"])
     env = {**env, "POLL_CHANNEL_ID": str(channel.id)}
-    process = await start_process(fake, [sys.executable, "-c", MINIMAL_BOT], env)
+    process = await start_process(fake, env, ("-c", MINIMAL_BOT))
     try:
         poll = await fake.wait_for_message(channel, lambda m: "(minimal)" in m.text, timeout=30)
         seconds, latencies, acked = await cast_votes(fake, poll, members, args.votes, args.in_flight, random.Random(1))
@@ -196,16 +181,7 @@ async def measure(args: argparse.Namespace, which: str, scratch: str) -> Run:
         admin = guild.add_member("admin", permissions=1 << 5)
         members = [guild.add_member(f"member{i}") for i in range(args.members)]
         channel = guild.add_text_channel("polls")
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
-            "DISCORD_TOKEN": fake.token,
-            "DISCORD_API_BASE": fake.api_base,
-            "DISCORD_GATEWAY_URL": fake.gateway_url,
-            "CONTENT_DIR": str(ROOT / "content"),
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_PATH": str(Path(scratch) / "votes.sqlite3"),
-        }
+        env = bot_environment(fake, Path(scratch) / "votes.sqlite3")
         if which == "minimal":
             return await run_minimal(fake, channel, members, args, env)
         return await run_bot(fake, admin, channel, members, args, env)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -16,8 +15,9 @@ from discord import app_commands
 import bot as package
 from bot.bot import AlignmentBot
 from bot.errors import UserFacingError
-from tests.e2e.conftest import ROOT, BotRunner, Server
+from tests.e2e.conftest import BotRunner, Server
 from tests.fakediscord import FakeDiscord, fast_http_retries
+from tests.processes import bot_environment
 
 
 def add_test_commands(bot: AlignmentBot) -> None:
@@ -175,15 +175,7 @@ async def test_user_text_pings_nobody(fake: FakeDiscord, server: Server, runner:
 
 async def test_python_dash_m_bot_starts_against_the_fake(fake: FakeDiscord, server: Server, tmp_path) -> None:
     """`python -m bot` with settings from the environment connects to the fake and answers /about."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_API_BASE": fake.api_base,
-        "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "DATABASE_PATH": str(tmp_path / "proc.sqlite3"),
-        "CONTENT_DIR": str(ROOT / "content"),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = bot_environment(fake, tmp_path / "proc.sqlite3")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

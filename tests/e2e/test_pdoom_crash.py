@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.e2e.conftest import CONTENT, ROOT, Server
+from tests.e2e.conftest import Server
 from tests.fakediscord import FakeDiscord
-
-
-async def start_bot_process(fake: FakeDiscord, database: Path) -> asyncio.subprocess.Process:
-    """Run `python -m bot` against the fake and wait until it has identified."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))},
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_API_BASE": fake.api_base,
-        "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "DATABASE_PATH": str(database),
-        "CONTENT_DIR": str(CONTENT),
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    identified = fake.gateway.identify_count
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=database.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 30, "the bot to identify")
-    await fake.wait_until_connected(timeout=30)
-    await asyncio.wait_for(fake.sync(), 30)
-    return process
+from tests.processes import bot_environment, start_process
 
 
 async def test_acknowledged_votes_survive_a_kill(fake: FakeDiscord, server: Server, tmp_path: Path) -> None:
     """SIGKILL during 150 concurrent votes: each acknowledged vote is in the database once; a restart counts them."""
     database = tmp_path / "crash.sqlite3"
     members = [server.guild.add_member(f"member{i}") for i in range(150)]
-    process = await start_bot_process(fake, database)
+    process = await start_process(fake, bot_environment(fake, database))
     try:
         await (await fake.invoke(server.admin, "pdoom open", channel=server.general)).reply(timeout=10)
         poll = await fake.wait_for_message(server.general, lambda m: "P(doom) round" in m.text)
@@ -58,7 +33,7 @@ async def test_acknowledged_votes_survive_a_kill(fake: FakeDiscord, server: Serv
     assert acknowledged <= set(current)
     assert all(count == 1 for _, count in submissions)
 
-    process = await start_bot_process(fake, database)
+    process = await start_process(fake, bot_environment(fake, database))
     try:
         await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply(timeout=15)
         results = await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text, timeout=15)
