@@ -60,6 +60,11 @@ ERROR_RULES: tuple[ErrorRule, ...] = (
         lambda e: "Discord refused me permission to do that here; a server admin may need to check my role.",
         log_traceback=True,
     ),
+    ErrorRule(
+        (Exception,),
+        lambda e: "Something went wrong on my side. It has been logged; please try again later.",
+        log_traceback=True,
+    ),
 )
 
 
@@ -71,10 +76,8 @@ def unwrap(error: BaseException) -> BaseException:
 def describe_error(error: BaseException) -> tuple[str, bool]:
     """Return the sentence for `error` and whether its traceback should be logged with an error code."""
     error = unwrap(error)
-    for rule in ERROR_RULES:
-        if isinstance(error, rule.types):
-            return rule.message(error), rule.log_traceback
-    return "", True
+    rule = next((rule for rule in ERROR_RULES if isinstance(error, rule.types)), ERROR_RULES[-1])
+    return rule.message(error), rule.log_traceback
 
 
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
@@ -100,10 +103,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
             interaction.user.id,
             exc_info=unwrap(error),
         )
-        if not message:
-            message = f"Something went wrong on my side (code {code}). It has been logged; please try again later."
-        else:
-            message = f"{message} (code {code})"
+        message = f"{message} (code {code})"
     try:
         await send_ephemeral(interaction, message)
     except discord.HTTPException:
