@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import discord
@@ -109,6 +109,21 @@ class AlignmentBot(commands.Bot):
         await self.db.set_meta(key, digest)
         log.info("Synced %d commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
         return True
+
+    async def find_own_message(
+        self, channel_id: int, matches: Callable[[discord.Embed], bool], limit: int = 50
+    ) -> discord.Message | None:
+        """Return our most recent message in a channel with an embed that `matches` (None if absent or unreadable).
+
+        Used to recover after a crash between posting something and recording that it was posted.
+        """
+        try:
+            async for message in self.get_partial_messageable(channel_id).history(limit=limit):
+                if self.user and message.author.id == self.user.id and any(matches(e) for e in message.embeds):
+                    return message
+        except discord.HTTPException:
+            log.info("Could not read channel %s to look for an earlier post", channel_id)
+        return None
 
     def uptime(self) -> float:
         """Return seconds since the bot object was created."""

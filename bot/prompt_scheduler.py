@@ -278,27 +278,24 @@ class PromptScheduler:
     async def _find_posted(self, post: PromptPost) -> tuple[int, int | None] | None:
         """Look for our message with this post's marker; return (message id, thread id) if found."""
         marker = post_marker(post.occurrence)
-        me = self.bot.user
 
-        def ours(message: discord.Message) -> bool:
-            return (
-                me is not None and message.author.id == me.id and any(e.footer.text == marker for e in message.embeds)
-            )
+        def ours(embed: discord.Embed) -> bool:
+            return embed.footer.text == marker
 
         channel = self.bot.get_channel(post.channel_id)
+        if not isinstance(channel, discord.ForumChannel):
+            message = await self.bot.find_own_message(post.channel_id, ours)
+            return (message.id, message.thread.id if message.thread else None) if message else None
+        me = self.bot.user
         try:
-            if isinstance(channel, discord.ForumChannel):
-                for thread in channel.threads:
-                    if thread.owner_id == (me.id if me else None):
-                        starter = await thread.fetch_message(thread.id)
-                        if ours(starter):
-                            return starter.id, thread.id
-                return None
-            async for message in self.bot.get_partial_messageable(post.channel_id).history(limit=50):
-                if ours(message):
-                    return message.id, message.thread.id if message.thread else None
+            # A forum post's starter message has the thread's id.
+            for thread in channel.threads:
+                if me is not None and thread.owner_id == me.id:
+                    starter = await thread.fetch_message(thread.id)
+                    if any(ours(e) for e in starter.embeds):
+                        return starter.id, thread.id
         except discord.HTTPException:
-            log.info("Could not read channel %s while recovering post %s", post.channel_id, post.id)
+            log.info("Could not read forum %s while recovering post %s", post.channel_id, post.id)
         return None
 
     async def alert(self, schedule: Schedule, text: str) -> None:

@@ -1,12 +1,46 @@
-"""Base classes for views and modals whose errors go through the same handler as commands."""
+"""Shared UI pieces for the cogs.
+
+Views, modals and persistent components whose errors go through the command error handler, and the lookups
+that components and autocomplete callbacks need from the bot.
+"""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
+from bot.bot import AlignmentBot
+from bot.domain.search import Library
+from bot.domain.text import truncate
+from bot.errors import UserFacingError
 from bot.tree import report_error
+
+CogT = TypeVar("CogT", bound=commands.Cog)
+
+
+def cog_for(interaction: discord.Interaction[Any], cog_type: type[CogT], unavailable: str) -> CogT:
+    """Return the loaded cog of `cog_type`, or tell the member (with `unavailable`) that the feature is off."""
+    client = interaction.client
+    cog = client.get_cog(cog_type.__cog_name__) if isinstance(client, commands.Bot) else None
+    if not isinstance(cog, cog_type):
+        raise UserFacingError(unavailable)
+    return cog
+
+
+def library_of(interaction: discord.Interaction[Any]) -> Library:
+    """Return the bot's current content library."""
+    client = interaction.client
+    assert isinstance(client, AlignmentBot)  # noqa: S101 - components and commands are only registered by AlignmentBot
+    return client.library
+
+
+async def concept_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+    """Suggest concepts by title, alias or id, forgiving typos; at most 25."""
+    matches = library_of(interaction).matcher.matches(current[:100])
+    return [app_commands.Choice(name=truncate(m.title, 100), value=m.concept_id) for m in matches]
 
 
 class BaseView(discord.ui.View):

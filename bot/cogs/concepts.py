@@ -28,16 +28,10 @@ from bot.domain.search import AUTOCOMPLETE_LIMIT, Library
 from bot.domain.text import truncate
 from bot.errors import UserFacingError
 from bot.render import card_embed
-from bot.ui import ReportingDynamicItem
+from bot.ui import ReportingDynamicItem, concept_autocomplete, library_of
 
 PREFIX = "align"
 Level = Literal["intro", "intermediate", "technical"]
-
-
-def _library(interaction: discord.Interaction[Any]) -> Library:
-    client = interaction.client
-    assert isinstance(client, AlignmentBot)  # noqa: S101 - these components are only registered by AlignmentBot
-    return client.library
 
 
 def concept_or_error(library: Library, name: str) -> Concept:
@@ -98,7 +92,7 @@ class ShareButton(
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         """Post the card publicly."""
-        embed = card_embed(render_shared(_library(interaction), self.kind, self.key))
+        embed = card_embed(render_shared(library_of(interaction), self.kind, self.key))
         embed.set_author(name=f"Shared by {interaction.user.display_name}")
         await interaction.response.send_message(embed=embed)
 
@@ -129,7 +123,7 @@ class TourButton(
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         """Show the page this button leads to, in place."""
-        embed, view = tour_message(_library(interaction), self.page)
+        embed, view = tour_message(library_of(interaction), self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -154,7 +148,7 @@ class OpenConceptSelect(ReportingDynamicItem[discord.ui.Select[Any]], template=r
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         """Show the chosen concept."""
-        library = _library(interaction)
+        library = library_of(interaction)
         concept = concept_or_error(library, self.item.values[0])
         await interaction.response.send_message(**concept_message(library, concept.id), ephemeral=True)
 
@@ -204,13 +198,6 @@ class Concepts(commands.Cog):
     async def cog_unload(self) -> None:
         """Stop listening for this cog's components."""
         self.bot.remove_dynamic_items(ShareButton, TourButton, OpenConceptSelect)
-
-    async def concept_autocomplete(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest concepts by title, alias or id, forgiving typos; at most 25."""
-        matches = self.bot.library.matcher.matches(current[:100])
-        return [app_commands.Choice(name=truncate(m.title, 100), value=m.concept_id) for m in matches]
 
     async def step_autocomplete(
         self, interaction: discord.Interaction[Any], current: str

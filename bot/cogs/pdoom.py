@@ -48,7 +48,7 @@ from bot.domain.pdoom_cards import (
 )
 from bot.errors import UserFacingError
 from bot.render import card_embed
-from bot.ui import BaseModal, BaseView, ReportingDynamicItem
+from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,7 @@ POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_file
 
 
 def _cog(interaction: discord.Interaction[Any]) -> PDoom:
-    cog = interaction.client.get_cog("PDoom") if isinstance(interaction.client, commands.Bot) else None
-    if not isinstance(cog, PDoom):
-        raise UserFacingError("Polls are not available right now; please try again in a minute.")
-    return cog
+    return cog_for(interaction, PDoom, "Polls are not available right now; please try again in a minute.")
 
 
 class Debouncer:
@@ -326,7 +323,12 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             self._rounds[current.id] = current
             channel = self.bot.get_partial_messageable(current.channel_id)
             # Closed by an earlier run that may have died between posting and recording: look before posting.
-            posted = None if poll.is_open else await self._find_posted_results(channel, current)
+            title = results_card(current, [], ()).title
+            posted = (
+                None
+                if poll.is_open
+                else await self.bot.find_own_message(current.channel_id, lambda e: e.title == title)
+            )
             if posted is not None:
                 await self.bot.db.set_results_message(current.id, posted.id)
                 return
@@ -341,23 +343,6 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             await self.bot.db.set_results_message(current.id, message.id)
             log.info("Posted results of round %s (guild %s)", current.id, current.guild_id)
         await self.refresh_poll_message(current.id)
-
-    async def _find_posted_results(
-        self, channel: discord.PartialMessageable, poll: PollRound
-    ) -> discord.Message | None:
-        """Return our results message for `poll` if it is already in the channel."""
-        title = results_card(poll, [], ()).title
-        try:
-            async for message in channel.history(limit=50):
-                if (
-                    self.bot.user
-                    and message.author.id == self.bot.user.id
-                    and any(e.title == title for e in message.embeds)
-                ):
-                    return message
-        except discord.HTTPException:
-            log.info("Could not read channel %s to look for earlier results", poll.channel_id)
-        return None
 
     async def _close_due_rounds_forever(self) -> None:
         """Close rounds when their time comes; at start-up, catch up on rounds that came due while we were down."""

@@ -39,7 +39,7 @@ from bot.domain.text import truncate
 from bot.errors import UserFacingError
 from bot.prompt_scheduler import PromptScheduler, missing_permissions
 from bot.render import EMBED_COLOUR, card_embed
-from bot.ui import BaseModal, BaseView, ReportingDynamicItem
+from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for, concept_autocomplete
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,7 @@ STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in S
 
 
 def _cog(interaction: discord.Interaction[Any]) -> Prompts:
-    cog = interaction.client.get_cog("Prompts") if isinstance(interaction.client, commands.Bot) else None
-    if not isinstance(cog, Prompts):
-        raise UserFacingError("Prompts are not available right now; please try again in a minute.")
-    return cog
+    return cog_for(interaction, Prompts, "Prompts are not available right now; please try again in a minute.")
 
 
 class ReviewButton(
@@ -262,15 +259,6 @@ class Prompts(commands.GroupCog, group_name="prompts"):
                 log.info("Could not tell user %s about suggestion %s", prompt.author_id, prompt_id)
 
     # --- commands ---
-
-    async def concept_autocomplete(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Suggest concepts to link."""
-        return [
-            app_commands.Choice(name=truncate(m.title, 100), value=m.concept_id)
-            for m in self.bot.library.matcher.matches(current[:100])
-        ]
 
     async def timezone_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
