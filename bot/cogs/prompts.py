@@ -190,7 +190,6 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     async def suggest(self, interaction: discord.Interaction[Any], text: str, title: str | None) -> None:
         """Queue a member's suggestion and send it to the review channel, flagging near-duplicates."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        existing = await self.bot.db.list_prompts(interaction.guild_id, None, limit=1000)
         prompt = await self.bot.db.add_prompt(
             guild_id=interaction.guild_id,
             text=text,
@@ -201,7 +200,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             status="suggested",
             now=self.bot.clock.now(),
         )
-        similar = similar_prompts(text, existing)
+        similar = await self.similar_to(prompt)
         schedule = await self.bot.db.get_schedule(interaction.guild_id)
         review_channel = self.bot.get_channel(schedule.mod_channel_id) if schedule and schedule.mod_channel_id else None
         if isinstance(review_channel, discord.TextChannel):
@@ -214,6 +213,11 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         await interaction.response.send_message(
             f"Thanks! Your suggestion (#{prompt.id}) is waiting for an admin's review.{note}", ephemeral=True
         )
+
+    async def similar_to(self, prompt: Prompt) -> list[tuple[Prompt, float]]:
+        """Return the server's other prompts that say nearly the same thing as `prompt`."""
+        existing = await self.bot.db.list_prompts(prompt.guild_id, None, limit=1000)
+        return similar_prompts(prompt.text, [p for p in existing if p.id != prompt.id])
 
     def review_embed(
         self, prompt: Prompt, similar: list[tuple[Prompt, float]], author: discord.abc.User | None
@@ -300,7 +304,6 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     ) -> None:
         """Add an approved prompt to the queue (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        existing = await self.bot.db.list_prompts(interaction.guild_id, None, limit=1000)
         prompt = await self.bot.db.add_prompt(
             guild_id=interaction.guild_id,
             text=text,
@@ -311,7 +314,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             status="approved",
             now=self.bot.clock.now(),
         )
-        similar = similar_prompts(text, existing)
+        similar = await self.similar_to(prompt)
         note = f" Note: it is similar to #{similar[0][0].id}." if similar else ""
         await interaction.response.send_message(f"Added prompt #{prompt.id} to the queue.{note}", ephemeral=True)
 
@@ -408,11 +411,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         if not waiting:
             raise UserFacingError("No suggestions are waiting for review.")
         prompt = waiting[0]
-        others = [
-            p for p in await self.bot.db.list_prompts(interaction.guild_id, None, limit=1000) if p.id != prompt.id
-        ]
         author = self.bot.get_user(prompt.author_id) if prompt.author_id else None
-        embed = self.review_embed(prompt, similar_prompts(prompt.text, others), author)
+        embed = self.review_embed(prompt, await self.similar_to(prompt), author)
         await interaction.response.send_message(embed=embed, view=review_view(prompt.id), ephemeral=True)
 
     @app_commands.command(name="schedule")

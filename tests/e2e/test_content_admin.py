@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CONTENT, BotRunner, Server
-from tests.fakediscord import FakeDiscord, Message, Permissions, Upload
+from tests.fakediscord import FakeDiscord, Interaction, Message, Permissions, Upload
 
 CONCEPT_FILE = Path("concepts/goodharts-law.yaml")
 
@@ -30,6 +30,11 @@ def button_id(message: Message, label: str) -> str:
             if component.get("label") == label:
                 return str(component["custom_id"])
     raise AssertionError(f"no button {label!r} in {message.components}")
+
+
+async def put(fake: FakeDiscord, server: Server, filename: str, data: bytes) -> Interaction:
+    """Upload a file with /content put as the admin."""
+    return await fake.invoke(server.admin, "content put", {"file": Upload(filename, data)}, channel=server.general)
 
 
 async def concept_title(fake: FakeDiscord, server: Server, name: str) -> str:
@@ -96,9 +101,7 @@ async def test_put_shows_the_change_then_saves_with_a_backup(
     path = content_dir / CONCEPT_FILE
     original = path.read_text()
     edited = original.replace("title: Goodhart's law", "title: Goodhart's law, revised")
-    handle = await fake.invoke(
-        server.admin, "content put", {"file": Upload("goodharts-law.yaml", edited.encode())}, channel=server.general
-    )
+    handle = await put(fake, server, "goodharts-law.yaml", edited.encode())
     preview = await handle.reply()
     assert "+title: Goodhart's law, revised" in preview.embeds[0]["description"]
     assert path.read_text() == original  # nothing written before confirmation
@@ -120,9 +123,7 @@ async def test_put_rejects_a_broken_file_and_writes_nothing(
     path = content_dir / CONCEPT_FILE
     original = path.read_text()
     broken = original.replace("related: [", "related: [no-such-concept, ")
-    handle = await fake.invoke(
-        server.admin, "content put", {"file": Upload("goodharts-law.yaml", broken.encode())}, channel=server.general
-    )
+    handle = await put(fake, server, "goodharts-law.yaml", broken.encode())
     reply = await handle.reply()
     assert "no concept has the id 'no-such-concept'" in reply.embeds[0]["description"]
     assert reply.components == []
@@ -134,8 +135,6 @@ async def test_put_rejects_an_unknown_file_name(
 ) -> None:
     """An upload that is not named like a content file is refused with a sentence."""
     await runner.start()
-    handle = await fake.invoke(
-        server.admin, "content put", {"file": Upload("Notes (final).txt", b"hello")}, channel=server.general
-    )
+    handle = await put(fake, server, "Notes (final).txt", b"hello")
     reply = await handle.reply()
     assert "is not a content file" in reply.content

@@ -35,6 +35,11 @@ async def last_outcome(bot: AlignmentBot, server: Server) -> str | None:
     return row.last_outcome if row else None
 
 
+async def crash(*args: object, **kwargs: object) -> None:
+    """Stand in for a step the process dies in."""
+    raise RuntimeError("the process died here")
+
+
 def cog(bot: AlignmentBot) -> Any:
     """Return the Prompts cog (untyped: load_extension executes the module afresh)."""
     return bot.get_cog("Prompts")
@@ -70,9 +75,6 @@ async def test_crash_after_claim_before_send_posts_once_on_restart(
     bot = await runner.start()
     await schedule(fake, server, server.general)
 
-    async def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the process died here")
-
     cog(bot).scheduler.deliver = crash
     await runner.clock.advance(timedelta(hours=7))
     await fake.sync()
@@ -94,9 +96,6 @@ async def test_crash_after_send_before_completion_does_not_post_twice(
     """If the bot stops after sending but before recording it, the restart finds the message and adds the thread."""
     bot = await runner.start()
     await schedule(fake, server, server.general)
-
-    async def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the process died here")
 
     bot.db.complete_post = crash  # type: ignore[method-assign]
     await runner.clock.advance(timedelta(hours=7))
