@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, error_code
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
     """Tell the user what went wrong (ephemerally) and log unexpected errors with a short code."""
     message, log_traceback = describe_error(error)
     if log_traceback:
-        code = secrets.token_hex(3).upper()
+        code = error_code()
         log.error(
             "Error %s in %s (guild=%s channel=%s user=%s)",
             code,

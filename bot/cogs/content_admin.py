@@ -18,7 +18,6 @@ from discord.ext import commands
 from bot.bot import AlignmentBot
 from bot.domain.content import ContentInvalid, load_content
 from bot.domain.content_edit import (
-    EditRejected,
     StagedEdit,
     apply_edit,
     content_file_names,
@@ -154,10 +153,7 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
     @app_commands.autocomplete(file=file_autocomplete)
     async def get(self, interaction: discord.Interaction, file: app_commands.Range[str, 1, 100]) -> None:
         """Download a content file to edit it."""
-        try:
-            relative, path = resolve_target(self.bot.settings.content_dir, file.removeprefix("concepts/"))
-        except EditRejected as error:
-            raise UserFacingError(str(error)) from None
+        relative, path = resolve_target(self.bot.settings.content_dir, file.removeprefix("concepts/"))
         if not path.exists():
             raise UserFacingError(f"There is no {relative}; pick a file from the suggestions.")
         data = await asyncio.to_thread(path.read_bytes)
@@ -175,8 +171,6 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         try:
             text = decode_upload(await file.read())
             edit = await asyncio.to_thread(stage_edit, self.bot.settings.content_dir, file.filename, text)
-        except EditRejected as error:
-            raise UserFacingError(str(error)) from None
         except ContentInvalid as error:
             await interaction.followup.send(
                 embed=errors_embed(f"{file.filename} would break the content", error), ephemeral=True

@@ -26,9 +26,7 @@ from bot.clock import sleep_until_or_woken
 from bot.domain.pdoom import (
     BUCKET_LABELS,
     Estimate,
-    EstimateError,
     PollRound,
-    RoundAlreadyOpen,
     RoundClosed,
     bucket_estimate,
     format_probability,
@@ -171,10 +169,7 @@ class EstimateModal(BaseModal, title="Your P(doom)"):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         """Parse and record; bad input gets a sentence and stores nothing."""
-        try:
-            estimate = parse_estimate(self.estimate.value)
-        except EstimateError as error:
-            raise UserFacingError(str(error)) from None
+        estimate = parse_estimate(self.estimate.value)
         await _cog(interaction).record(interaction, self.round_id, estimate, "typed")
 
 
@@ -267,10 +262,8 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
                 now=self.bot.clock.now(),
             )
         except RoundClosed:
-            self._rounds.pop(round_id, None)
-            raise UserFacingError(
-                f"Round {poll.number} has closed, so it no longer takes answers. `/pdoom results` shows how it ended."
-            ) from None
+            self._rounds.pop(round_id, None)  # the cached copy still says open
+            raise RoundClosed(poll.number) from None
         text = f"Recorded your estimate for round {poll.number}: **{format_probability(estimate.value)}**."
         if source == "typed" and estimate.raw != format_probability(estimate.value):
             text += f" (You wrote “{discord.utils.escape_markdown(estimate.raw)}”.)"
@@ -390,22 +383,17 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             raise UserFacingError(f"I need {names} in this channel to post a poll.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
-        try:
-            poll = await self.bot.db.open_round(
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                question=question,
-                doom_definition=doom,
-                horizon=horizon,
-                show_results_early=show_results,
-                opened_by=interaction.user.id,
-                now=now,
-                closes_at=now + timedelta(hours=closes_in_hours) if closes_in_hours else None,
-            )
-        except RoundAlreadyOpen:
-            raise UserFacingError(
-                "A round is already open in this server; close it with `/pdoom close` first."
-            ) from None
+        poll = await self.bot.db.open_round(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            question=question,
+            doom_definition=doom,
+            horizon=horizon,
+            show_results_early=show_results,
+            opened_by=interaction.user.id,
+            now=now,
+            closes_at=now + timedelta(hours=closes_in_hours) if closes_in_hours else None,
+        )
         channel = self.bot.get_partial_messageable(interaction.channel_id)
         try:
             message = await channel.send(embed=card_embed(poll_card(poll, 0, None)), view=poll_view(poll.id))

@@ -29,7 +29,6 @@ from bot.domain.prompts import (
 from bot.domain.schedule import (
     WEEKDAYS,
     Occurrence,
-    ScheduleError,
     load_zone,
     next_occurrence,
     parse_local_time,
@@ -443,11 +442,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     ) -> None:
         """Set when and where this server's weekly prompt is posted (Manage Server)."""
         assert interaction.guild is not None  # noqa: S101 - guild-only
-        try:
-            zone = load_zone(timezone)
-            at = parse_local_time(time)
-        except ScheduleError as error:
-            raise UserFacingError(str(error)) from None
+        zone = load_zone(timezone)
+        at = parse_local_time(time)
         missing = missing_permissions(channel, interaction.guild.me, thread)
         if missing:
             raise UserFacingError(f"I need {', '.join(missing)} in {channel.mention} before I can post there.")

@@ -24,6 +24,8 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from bot.errors import UserFacingError
+
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -201,11 +203,12 @@ class ContentError:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class ContentInvalid(Exception):
-    """The content folder has errors; `errors` lists every one of them."""
+class ContentInvalid(UserFacingError):
+    """The content folder has errors; `errors` lists every one of them (cogs show them all in an embed)."""
 
     def __init__(self, errors: list[ContentError]) -> None:
-        super().__init__(f"{len(errors)} content error(s)")
+        first = f" The first: {errors[0]}" if errors else ""
+        super().__init__(f"The content has {len(errors)} error(s), so nothing was changed.{first}")
         self.errors = errors
 
 

@@ -13,13 +13,16 @@ from pathlib import Path
 
 from bot.domain.content import FILE_MODELS, SLUG_PATTERN, ContentError, ContentStore, load_content
 from bot.domain.text import truncate
+from bot.errors import UserFacingError
 
 MAX_FILE_BYTES = 256 * 1024
 _CONCEPT_FILE = re.compile(SLUG_PATTERN.removesuffix("$") + r"\.ya?ml$")
 
 
-class EditRejected(Exception):
+class EditRejected(UserFacingError):
     """The proposed file cannot be used; the message says why in one sentence."""
+
+    default_message = "That file cannot be used as a content file."
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.errors import UserFacingError
+
 MIN_P = 0.0001  # 0.01%
 MAX_P = 0.9999  # 99.99%
 THRESHOLD = 0.10  # the essay's question: above or below 10%?
@@ -25,8 +27,10 @@ ACCEPTED_FORMS = "`15`, `15%`, `0.15`, `1 in 30`, `1/30`, `1e-3`, `<1%`, `>90%` 
 BUCKET_LABELS: tuple[str, ...] = ("<1%", "1-5%", "5-10%", "10-25%", "25-50%", "50-75%", "75-90%", ">90%")
 
 
-class EstimateError(ValueError):
+class EstimateError(UserFacingError):
     """What was typed is not a probability we can read; the message shows the accepted forms."""
+
+    default_message = f"Please type a probability, for example {ACCEPTED_FORMS}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,9 +285,20 @@ class Submission:
     submitted_at: datetime
 
 
-class RoundClosed(Exception):
+class RoundClosed(UserFacingError):
     """The round no longer takes answers."""
 
+    default_message = "This round has closed, so it no longer takes answers. `/pdoom results` shows how it ended."
 
-class RoundAlreadyOpen(Exception):
+    def __init__(self, number: int | None = None) -> None:
+        super().__init__(
+            None
+            if number is None
+            else f"Round {number} has closed, so it no longer takes answers. `/pdoom results` shows how it ended."
+        )
+
+
+class RoundAlreadyOpen(UserFacingError):
     """The server already has an open round."""
+
+    default_message = "A round is already open in this server; close it with `/pdoom close` first."

@@ -16,12 +16,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.errors import UserFacingError
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_CATCH_UP_WEEKS = 520  # bound on counting missed weeks after a very long downtime
 
 
-class ScheduleError(ValueError):
+class ScheduleError(UserFacingError):
     """A schedule setting is invalid; the message says which and how to fix it."""
+
+    default_message = "That schedule setting is not valid; check the day, time and time zone."
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,9 @@ def load_zone(name: str) -> ZoneInfo:
         if "/" not in name and name.upper() != "UTC":
             raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A folder such as America/Argentina raises IsADirectoryError (an OSError), a path outside the database
+    # ValueError: both are just names we don't know.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleError(
             f"{name[:60]!r} is not a time zone I know. Use an IANA name like Europe/London or America/New_York."
         ) from None

@@ -67,7 +67,7 @@ def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     """A CONTENT_DIR that does not exist is reported, not silently treated as empty."""
-    with pytest.raises(ContentInvalid, match="content error"):
+    with pytest.raises(ContentInvalid, match="is not a folder"):
         load_content(tmp_path / "nowhere")
 
 
