@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.domain.search import Library
+from bot.faults import is_transient
 from bot.settings import Settings
 from bot.tree import AppCommandTree
 
@@ -115,13 +116,16 @@ class AlignmentBot(commands.Bot):
     ) -> discord.Message | None:
         """Return our most recent message in a channel with an embed that `matches` (None if absent or unreadable).
 
-        Used to recover after a crash between posting something and recording that it was posted.
+        Used to recover after a crash between posting something and recording that it was posted. A passing
+        failure (429, 5xx) is raised rather than taken for "not there", which would post a second copy.
         """
         try:
             async for message in self.get_partial_messageable(channel_id).history(limit=limit):
                 if self.user and message.author.id == self.user.id and any(matches(e) for e in message.embeds):
                     return message
-        except discord.HTTPException:
+        except discord.HTTPException as error:
+            if is_transient(error):
+                raise
             log.info("Could not read channel %s to look for an earlier post", channel_id)
         return None
 

@@ -11,13 +11,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, time
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import aiosqlite
 
 from bot import migrations
 from bot.domain.content import StarterPrompt
-from bot.domain.pdoom import PollRound, RoundAlreadyOpen, RoundClosed, Submission
+from bot.domain.pdoom import PollRound, PollSettings, RoundAlreadyOpen, RoundClosed, Submission
 from bot.domain.prompts import PostStats, Prompt, PromptPost, PromptStatus, Schedule
 from bot.domain.schedule import Occurrence
 
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 # Set while the current task holds the write lock inside `transaction()`, so queries it runs don't wait on it.
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar("in_transaction", default=False)
+
+
+class _RollBack(Exception):
+    """Raised inside `transaction()` to undo it quietly."""
 
 
 class Database:
@@ -36,18 +40,29 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, migration_files: list[migrations.Migration] | None = None) -> Self:
-        """Connect (creating the file and its folder), enable WAL and foreign keys, and apply migrations."""
+    async def open(
+        cls,
+        path: Path | str,
+        migration_files: list[migrations.Migration] | None = None,
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+    ) -> Self:
+        """Connect (creating the file and its folder), enable WAL and foreign keys, and apply migrations.
+
+        `synchronous`: FULL (the default) syncs every commit to disk, so a vote the member was told about
+        survives a power loss; NORMAL is faster but a power loss may undo the last commits (DATABASE_SYNCHRONOUS).
+        """
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves instead of sqlite3's implicit transactions.
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
+            # First, so that a second process opening the file at the same moment waits instead of failing.
+            await conn.execute("PRAGMA busy_timeout = 5000")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA busy_timeout = 5000")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute(f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
             version = await migrations.migrate(
                 conn, migration_files if migration_files is not None else migrations.discover()
             )
@@ -249,11 +264,15 @@ class Database:
         """Remember where a round's results were posted."""
         await self._execute("UPDATE pdoom_rounds SET results_message_id = ? WHERE id = ?", (message_id, round_id))
 
+    async def set_poll_message_closed(self, round_id: int) -> None:
+        """Remember that a closed round's poll message shows its closed state (the last step of a close)."""
+        await self._execute("UPDATE pdoom_rounds SET poll_message_closed = 1 WHERE id = ?", (round_id,))
+
     async def rounds_due(self, now: datetime) -> list[PollRound]:
-        """Return open rounds whose closing time has passed, and closed rounds whose results were never posted."""
+        """Return open rounds whose closing time has passed, and closed rounds with a step of their close undone."""
         rows = await self._fetchall(
             "SELECT * FROM pdoom_rounds WHERE (closed_at IS NULL AND closes_at <= ?) "
-            "OR (closed_at IS NOT NULL AND results_message_id IS NULL) ORDER BY id",
+            "OR (closed_at IS NOT NULL AND (results_message_id IS NULL OR poll_message_closed = 0)) ORDER BY id",
             (_iso(now),),
         )
         return [_round(row) for row in rows]
@@ -297,6 +316,21 @@ class Database:
             scope = "round_id IN (SELECT id FROM pdoom_rounds WHERE guild_id = ?) AND user_id = ?"
             await self._execute(f"DELETE FROM pdoom_current WHERE {scope}", (guild_id, user_id))  # noqa: S608
             return await self._execute(f"DELETE FROM pdoom_votes WHERE {scope}", (guild_id, user_id))  # noqa: S608
+
+    async def pdoom_settings(self, guild_id: int) -> PollSettings:
+        """Return a server's poll settings (the defaults if it never changed them)."""
+        row = await self._fetchone("SELECT * FROM pdoom_settings WHERE guild_id = ?", (guild_id,))
+        return _poll_settings(row) if row else PollSettings(guild_id)
+
+    async def set_pdoom_min_respondents(self, guild_id: int, minimum: int) -> PollSettings:
+        """Set how many respondents a round needs before its aggregates are shown; return the settings."""
+        row = await self._fetchone(
+            "INSERT INTO pdoom_settings (guild_id, min_respondents) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET min_respondents = excluded.min_respondents RETURNING *",
+            (guild_id, minimum),
+        )
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+        return _poll_settings(row)
 
     # --- weekly prompts: the queue ---
 
@@ -344,6 +378,17 @@ class Database:
     async def get_prompt(self, guild_id: int, prompt_id: int) -> Prompt | None:
         """Return one of a server's prompts."""
         row = await self._fetchone("SELECT * FROM prompts WHERE guild_id = ? AND id = ?", (guild_id, prompt_id))
+        return _prompt(row) if row else None
+
+    async def review_prompt(
+        self, guild_id: int, prompt_id: int, status: PromptStatus, reviewer_id: int
+    ) -> Prompt | None:
+        """Approve or reject a suggestion, only if it is still waiting (compare-and-set); None if it is not."""
+        row = await self._fetchone(
+            "UPDATE prompts SET status = ?, reviewed_by = ? WHERE guild_id = ? AND id = ? AND status = 'suggested' "
+            "RETURNING *",
+            (status, reviewer_id, guild_id, prompt_id),
+        )
         return _prompt(row) if row else None
 
     async def update_prompt(
@@ -400,7 +445,7 @@ class Database:
         await self._execute(
             "INSERT OR REPLACE INTO prompt_schedules (guild_id, channel_id, weekday, local_time, timezone, "
             "ping_role_id, open_thread, mod_channel_id, paused, skip_next, grace_hours, next_due_at, "
-            "next_local_date, last_outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "next_local_date, last_outcome, absent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
             (
                 schedule.guild_id,
                 schedule.channel_id,
@@ -425,25 +470,70 @@ class Database:
         return _schedule(row) if row else None
 
     async def next_schedule_due(self) -> datetime | None:
-        """Return the earliest due time of any active schedule (one index lookup)."""
-        row = await self._fetchone("SELECT min(next_due_at) FROM prompt_schedules WHERE paused = 0")
+        """Return when the next active schedule is due or retries (one index lookup)."""
+        row = await self._fetchone(
+            "SELECT min(coalesce(retry_at, next_due_at)) FROM prompt_schedules WHERE paused = 0 AND absent = 0"
+        )
         return _datetime(row[0]) if row else None
 
     async def due_schedules(self, now: datetime, limit: int = 500) -> list[Schedule]:
-        """Return active schedules whose next occurrence is due, earliest first."""
+        """Return active schedules that are due (or due to retry), earliest first."""
         rows = await self._fetchall(
-            "SELECT * FROM prompt_schedules WHERE paused = 0 AND next_due_at <= ? ORDER BY next_due_at LIMIT ?",
+            "SELECT * FROM prompt_schedules WHERE paused = 0 AND absent = 0 AND coalesce(retry_at, next_due_at) <= ? "
+            "ORDER BY coalesce(retry_at, next_due_at) LIMIT ?",
             (_iso(now), limit),
         )
         return [_schedule(row) for row in rows]
 
-    async def advance_schedule(self, guild_id: int, occurrence: Occurrence, outcome: str) -> None:
-        """Move a schedule to its next occurrence, clearing a one-off skip and noting what happened."""
-        await self._execute(
-            "UPDATE prompt_schedules SET next_due_at = ?, next_local_date = ?, skip_next = 0, last_outcome = ? "
-            "WHERE guild_id = ?",
-            (_iso(occurrence.due), occurrence.local_date.isoformat(), outcome, guild_id),
+    async def advance_schedule(self, guild_id: int, from_date: str, occurrence: Occurrence, outcome: str) -> bool:
+        """Move a schedule from the occurrence on `from_date` to the next, noting what happened.
+
+        A compare-and-set: if an admin changed the schedule meanwhile (another next date), nothing is overwritten.
+        Clears a one-off skip and any retry state. Returns whether the schedule moved.
+        """
+        changed = await self._execute(
+            "UPDATE prompt_schedules SET next_due_at = ?, next_local_date = ?, skip_next = 0, last_outcome = ?, "
+            "retry_at = NULL, attempts = 0, retry_reason = NULL WHERE guild_id = ? AND next_local_date = ?",
+            (_iso(occurrence.due), occurrence.local_date.isoformat(), outcome, guild_id, from_date),
         )
+        return changed == 1
+
+    async def retry_schedule_later(self, guild_id: int, from_date: str, retry_at: datetime, reason: str) -> int:
+        """Note a passing failure at the occurrence on `from_date` and when to try again; return the attempt count."""
+        row = await self._fetchone(
+            "UPDATE prompt_schedules SET retry_at = ?, attempts = attempts + 1, retry_reason = ?, last_outcome = ? "
+            "WHERE guild_id = ? AND next_local_date = ? RETURNING attempts",
+            (_iso(retry_at), reason, f"Retrying: {reason}", guild_id, from_date),
+        )
+        return int(row[0]) if row else 0
+
+    async def schedule_presence(self) -> dict[int, bool]:
+        """Return {guild id: whether the bot is marked absent} for every schedule."""
+        rows = await self._fetchall("SELECT guild_id, absent FROM prompt_schedules")
+        return {int(row["guild_id"]): bool(row["absent"]) for row in rows}
+
+    async def set_schedule_absent(self, guild_id: int, upcoming: Occurrence | None) -> bool:
+        """Mark a server's schedule absent (upcoming None: the bot left) or back, from `upcoming`; True if changed.
+
+        Coming back starts from the next occurrence: weeks the bot was away are neither posted nor reported.
+        """
+        if upcoming is None:
+            changed = await self._execute(
+                "UPDATE prompt_schedules SET absent = 1, last_outcome = ? WHERE guild_id = ? AND absent = 0",
+                ("Paused: the bot was removed from the server", guild_id),
+            )
+        else:
+            changed = await self._execute(
+                "UPDATE prompt_schedules SET absent = 0, next_due_at = ?, next_local_date = ?, retry_at = NULL, "
+                "attempts = 0, retry_reason = NULL, last_outcome = ? WHERE guild_id = ? AND absent = 1",
+                (
+                    _iso(upcoming.due),
+                    upcoming.local_date.isoformat(),
+                    "Resumed: the bot was added back to the server",
+                    guild_id,
+                ),
+            )
+        return changed == 1
 
     async def update_schedule_state(
         self,
@@ -483,24 +573,37 @@ class Database:
         channel_id: int,
         wants_thread: bool,
         now: datetime,
+        deadline: datetime,
     ) -> PromptPost | None:
-        """Claim an occurrence for a prompt before posting it; None if it was already claimed.
+        """Claim an occurrence for a prompt before posting it; None if the occurrence or the prompt was taken.
 
-        The prompt leaves the queue in the same transaction, so it is never posted twice.
+        The prompt leaves the queue in the same transaction, and only if it is still approved, so it is never
+        posted twice, even by two posts racing for it.
         """
-        async with self.transaction():
-            row = await self._fetchone(
-                "INSERT INTO prompt_posts (guild_id, occurrence, prompt_id, channel_id, status, claimed_at, "
-                "wants_thread) VALUES (?, ?, ?, ?, 'claimed', ?, ?) "
-                "ON CONFLICT (guild_id, occurrence) DO NOTHING RETURNING *",
-                (guild_id, occurrence, prompt_id, channel_id, _iso(now), int(wants_thread)),
-            )
-            if row is None:
-                return None
-            await self._execute(
-                "UPDATE prompts SET status = 'posted', posted_at = ? WHERE id = ?", (_iso(now), prompt_id)
-            )
+        try:
+            async with self.transaction():
+                taken = await self._execute(
+                    "UPDATE prompts SET status = 'posted', posted_at = ? WHERE id = ? AND status = 'approved'",
+                    (_iso(now), prompt_id),
+                )
+                row = await self._fetchone(
+                    "INSERT INTO prompt_posts (guild_id, occurrence, prompt_id, channel_id, status, claimed_at, "
+                    "wants_thread, deadline) SELECT ?, ?, ?, ?, 'claimed', ?, ?, ? WHERE ? "
+                    "ON CONFLICT (guild_id, occurrence) DO NOTHING RETURNING *",
+                    (guild_id, occurrence, prompt_id, channel_id, _iso(now), int(wants_thread), _iso(deadline), taken),
+                )
+                if row is None:
+                    raise _RollBack
+        except _RollBack:
+            return None
         return _post(row)
+
+    async def post_for_occurrence(self, guild_id: int, occurrence: str) -> PromptPost | None:
+        """Return what was recorded for one of a server's occurrences (claimed, posted, failed, ...), if anything."""
+        row = await self._fetchone(
+            "SELECT * FROM prompt_posts WHERE guild_id = ? AND occurrence = ?", (guild_id, occurrence)
+        )
+        return _post(row) if row else None
 
     async def record_occurrence(
         self, *, guild_id: int, occurrence: str, channel_id: int, status: str, error: str | None, now: datetime
@@ -520,18 +623,21 @@ class Database:
             (message_id, _iso(now), post_id),
         )
 
-    async def fail_post(self, post_id: int, error: str, now: datetime) -> None:
-        """Mark a claimed post as failed and put its prompt back in the queue."""
+    async def fail_post(self, post_id: int, error: str, now: datetime) -> bool:
+        """Mark a claimed post as failed and put its prompt back in the queue; False if it was not claimed."""
         async with self.transaction():
-            await self._execute(
-                "UPDATE prompt_posts SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
+            changed = await self._execute(
+                "UPDATE prompt_posts SET status = 'failed', error = ?, completed_at = ? "
+                "WHERE id = ? AND status = 'claimed'",
                 (error, _iso(now), post_id),
             )
-            await self._execute(
-                "UPDATE prompts SET status = 'approved', posted_at = NULL "
-                "WHERE id = (SELECT prompt_id FROM prompt_posts WHERE id = ?)",
-                (post_id,),
-            )
+            if changed:
+                await self._execute(
+                    "UPDATE prompts SET status = 'approved', posted_at = NULL "
+                    "WHERE id = (SELECT prompt_id FROM prompt_posts WHERE id = ?)",
+                    (post_id,),
+                )
+        return changed == 1
 
     async def set_post_thread(self, post_id: int, thread_id: int) -> None:
         """Remember the discussion thread of a post."""
@@ -539,19 +645,44 @@ class Database:
 
     async def give_up_thread(self, post_id: int, error: str) -> None:
         """Stop trying to open a thread for a post (e.g. the permission is missing), keeping the reason."""
-        await self._execute("UPDATE prompt_posts SET wants_thread = 0, error = ? WHERE id = ?", (error, post_id))
+        await self._execute(
+            "UPDATE prompt_posts SET wants_thread = 0, thread_retry_at = NULL, error = ? WHERE id = ?", (error, post_id)
+        )
 
-    async def claimed_posts(self) -> list[PromptPost]:
-        """Return posts that were claimed but never completed (the bot stopped in between)."""
-        rows = await self._fetchall("SELECT * FROM prompt_posts WHERE status = 'claimed' ORDER BY id")
-        return [_post(row) for row in rows]
+    async def retry_thread_later(self, post_id: int, retry_at: datetime) -> int:
+        """Note a failed attempt at a post's thread and when to try again; return the number of attempts."""
+        row = await self._fetchone(
+            "UPDATE prompt_posts SET thread_attempts = thread_attempts + 1, thread_retry_at = ? WHERE id = ? "
+            "RETURNING thread_attempts",
+            (_iso(retry_at), post_id),
+        )
+        return int(row[0]) if row else 0
 
-    async def posts_missing_thread(self) -> list[PromptPost]:
-        """Return completed posts that should have a thread but don't yet."""
+    async def claimed_posts(self, now: datetime) -> list[PromptPost]:
+        """Return posts claimed but never completed (the bot stopped, or Discord failed), unless waiting to retry."""
         rows = await self._fetchall(
-            "SELECT * FROM prompt_posts WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL ORDER BY id"
+            "SELECT pp.* FROM prompt_posts pp LEFT JOIN prompt_schedules s ON s.guild_id = pp.guild_id "
+            "WHERE pp.status = 'claimed' AND (s.retry_at IS NULL OR s.retry_at <= ?) ORDER BY pp.id",
+            (_iso(now),),
         )
         return [_post(row) for row in rows]
+
+    async def posts_missing_thread(self, now: datetime) -> list[PromptPost]:
+        """Return completed posts that should have a thread but don't yet, and are not waiting to retry."""
+        rows = await self._fetchall(
+            "SELECT * FROM prompt_posts WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL "
+            "AND (thread_retry_at IS NULL OR thread_retry_at <= ?) ORDER BY id",
+            (_iso(now),),
+        )
+        return [_post(row) for row in rows]
+
+    async def next_thread_retry(self) -> datetime | None:
+        """Return when the next thread retry is due."""
+        row = await self._fetchone(
+            "SELECT min(thread_retry_at) FROM prompt_posts "
+            "WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL"
+        )
+        return _datetime(row[0]) if row else None
 
     async def recent_threads(self, since: datetime) -> dict[int, tuple[int, datetime]]:
         """Return {thread id: (post id, posted at)} for posts completed since `since`."""
@@ -613,7 +744,12 @@ def _round(row: sqlite3.Row) -> PollRound:
         closes_at=_datetime(row["closes_at"]),
         closed_at=_datetime(row["closed_at"]),
         results_message_id=row["results_message_id"],
+        poll_message_closed=bool(row["poll_message_closed"]),
     )
+
+
+def _poll_settings(row: sqlite3.Row) -> PollSettings:
+    return PollSettings(guild_id=int(row["guild_id"]), min_respondents=int(row["min_respondents"]))
 
 
 def _prompt(row: sqlite3.Row) -> Prompt:
@@ -629,6 +765,7 @@ def _prompt(row: sqlite3.Row) -> Prompt:
         status=row["status"],
         created_at=_required(row["created_at"]),
         posted_at=_datetime(row["posted_at"]),
+        reviewed_by=row["reviewed_by"],
     )
 
 
@@ -648,6 +785,10 @@ def _schedule(row: sqlite3.Row) -> Schedule:
         next_due_at=_required(row["next_due_at"]),
         next_local_date=str(row["next_local_date"]),
         last_outcome=row["last_outcome"],
+        retry_at=_datetime(row["retry_at"]),
+        attempts=int(row["attempts"]),
+        retry_reason=row["retry_reason"],
+        absent=bool(row["absent"]),
     )
 
 
@@ -665,4 +806,7 @@ def _post(row: sqlite3.Row) -> PromptPost:
         thread_id=row["thread_id"],
         wants_thread=bool(row["wants_thread"]),
         error=row["error"],
+        deadline=_datetime(row["deadline"]),
+        thread_attempts=int(row["thread_attempts"]),
+        thread_retry_at=_datetime(row["thread_retry_at"]),
     )

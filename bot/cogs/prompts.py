@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 from typing import Any, cast
 
 import discord
@@ -17,6 +16,7 @@ from discord.ext import commands
 from bot.bot import AlignmentBot
 from bot.domain.prompts import (
     STATUSES,
+    AlreadyReviewed,
     Prompt,
     PromptStatus,
     Schedule,
@@ -42,9 +42,6 @@ from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for, concept_a
 
 log = logging.getLogger(__name__)
 
-THREAD_RETRY = timedelta(minutes=5)
-PASS_RETRY = timedelta(minutes=1)
-ENGAGEMENT_WINDOW = timedelta(days=7)
 PAGE_SIZE = 8
 WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=index) for index, name in enumerate(WEEKDAYS)]
 STATUS_CHOICES = [app_commands.Choice(name=status, value=status) for status in STATUSES]
@@ -181,8 +178,18 @@ class Prompts(commands.GroupCog, group_name="prompts"):
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        """Give a new server the starter prompts."""
-        await self.scheduler.import_starters(guild.id)
+        """Give a new server the starter prompts; resume its schedule if the bot was added back."""
+        await self.scheduler.guild_joined(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Pause the schedule of a server that removed the bot, so it doesn't fail every week."""
+        await self.scheduler.guild_left(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """Post at once what waited for the server to come back from an outage."""
+        self.scheduler.wake()
 
     # --- suggestions and review ---
 
@@ -241,11 +248,13 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         """Approve or reject a suggestion (Manage Server) and tell the suggester."""
         if interaction.guild_id is None or not interaction.permissions.manage_guild:
             raise UserFacingError("Only members with Manage Server can review suggestions.")
-        prompt = await self.bot.db.get_prompt(interaction.guild_id, prompt_id)
-        if prompt is None or prompt.status != "suggested":
-            raise UserFacingError("This suggestion was already reviewed or removed.")
         status: PromptStatus = "approved" if approve else "rejected"
-        await self.bot.db.update_prompt(interaction.guild_id, prompt_id, status=status)
+        # Compare-and-set: of two moderators reviewing at once, only the first changes it (and the suggester
+        # hears one verdict); the other is told who was first.
+        prompt = await self.bot.db.review_prompt(interaction.guild_id, prompt_id, status, interaction.user.id)
+        if prompt is None:
+            current = await self.bot.db.get_prompt(interaction.guild_id, prompt_id)
+            raise AlreadyReviewed(current.status, current.reviewed_by) if current else AlreadyReviewed()
         verdict = "approved ✅" if approve else "rejected"
         await interaction.response.edit_message(
             content=f"Suggestion #{prompt_id} {verdict} by {interaction.user.mention}.", view=None
@@ -442,6 +451,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     ) -> None:
         """Set when and where this server's weekly prompt is posted (Manage Server)."""
         assert interaction.guild is not None  # noqa: S101 - guild-only
+        await interaction.response.defer(ephemeral=True, thinking=True)
         zone = load_zone(timezone)
         at = parse_local_time(time)
         missing = missing_permissions(channel, interaction.guild.me, thread)
@@ -466,12 +476,12 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             next_local_date=upcoming.local_date.isoformat(),
             last_outcome=previous.last_outcome if previous else None,
         )
-        async with self.scheduler.busy:  # not while a pass is posting for the old schedule
-            await self.bot.db.save_schedule(schedule)
+        # No lock: a post in progress for the old schedule only moves it on if it still names the same week.
+        await self.bot.db.save_schedule(schedule)
         added = await self.scheduler.import_starters(interaction.guild.id)
         self.scheduler.wake()
         imported = f" Imported {added} starter prompt(s)." if added else ""
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"Prompts will be posted in {channel.mention} on {describe_schedule(schedule)}. "
             f"Next: <t:{int(upcoming.due.timestamp())}:F>.{imported}",
             ephemeral=True,
@@ -551,8 +561,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         """Post the next prompt right away, outside the schedule (Manage Server)."""
         schedule = await self._schedule_or_error(interaction.guild_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.scheduler.busy:
-            outcome = await self.scheduler.post(schedule, f"now-{interaction.id}")
+        async with self.scheduler.guild_lock(schedule.guild_id):  # this server's work only, never another's
+            outcome = await self.scheduler.post_now(schedule, f"now-{interaction.id}")
         await self.bot.db.set_schedule_outcome(schedule.guild_id, outcome)
         await interaction.followup.send(outcome + ".", ephemeral=True)
 

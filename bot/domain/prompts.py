@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Literal
 
 from rapidfuzz import fuzz, utils
@@ -12,11 +12,15 @@ from rapidfuzz import fuzz, utils
 from bot.domain.content import Card, ContentStore, reading_line
 from bot.domain.schedule import WEEKDAYS
 from bot.domain.text import truncate
+from bot.errors import UserFacingError
 
 PromptStatus = Literal["suggested", "approved", "posted", "rejected", "retired"]
 STATUSES: tuple[PromptStatus, ...] = ("suggested", "approved", "posted", "rejected", "retired")
 LOW_QUEUE = 2  # warn admins when this many approved prompts or fewer remain
 SIMILARITY_THRESHOLD = 85.0
+# A post made this soon after its due time is on time, whatever the grace period (the scheduler wakes a few
+# milliseconds late, and a passing Discord error is retried within it): grace_hours 0 means "never late", not "never".
+ON_TIME_TOLERANCE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class Prompt:
     status: PromptStatus
     created_at: datetime
     posted_at: datetime | None
+    reviewed_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,17 @@ class Schedule:
     next_due_at: datetime
     next_local_date: str
     last_outcome: str | None
+    #: A passing failure at the current occurrence: when to try again, how many tries so far, and why.
+    retry_at: datetime | None = None
+    attempts: int = 0
+    retry_reason: str | None = None
+    #: The bot is not in the server (it was removed); posting resumes when it is added back.
+    absent: bool = False
+
+    @property
+    def deadline(self) -> datetime:
+        """Return the latest moment the current occurrence may still be posted."""
+        return post_deadline(self.next_due_at, self.grace_hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +88,9 @@ class PromptPost:
     thread_id: int | None
     wants_thread: bool
     error: str | None
+    deadline: datetime | None = None
+    thread_attempts: int = 0
+    thread_retry_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +101,34 @@ class PostStats:
     prompt: Prompt | None
     messages: int
     participants: int
+
+
+class AlreadyReviewed(UserFacingError):
+    """Another moderator reviewed the suggestion first."""
+
+    default_message = "This suggestion was already reviewed or removed."
+
+    def __init__(self, status: str | None = None, reviewer_id: int | None = None) -> None:
+        by = f" by <@{reviewer_id}>" if reviewer_id else ""
+        super().__init__(f"This suggestion was already {status}{by}; nothing changed." if status else None)
+
+
+def post_deadline(due: datetime, grace_hours: int) -> datetime:
+    """Return the latest moment a post due at `due` may go out: the grace period plus the on-time tolerance."""
+    return due + timedelta(hours=grace_hours) + ON_TIME_TOLERANCE
+
+
+def describe_outcome(post: PromptPost) -> str:
+    """Say in a sentence what became of an occurrence, as `/prompts status` shows it."""
+    if post.status == "posted":
+        return f"Posted prompt #{post.prompt_id} for {post.occurrence}"
+    if post.status == "skipped":
+        return f"Skipped {post.occurrence}"
+    if post.status == "claimed":
+        return f"Posting the prompt for {post.occurrence}"
+    if post.status == "missed":
+        return f"Missed {post.occurrence} ({post.error or 'not posted in time'})"
+    return f"Failed: {post.error}" if post.error else f"Failed to post for {post.occurrence}"
 
 
 def parse_tags(text: str | None) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from bot.domain.prompts import Schedule
 from bot.domain.schedule import Occurrence
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=12)
 STARTERS = [
     StarterPrompt(
         id="first",
@@ -58,20 +59,32 @@ async def test_an_occurrence_is_claimed_once_and_its_prompt_leaves_the_queue(db:
     await db.import_starter_prompts(1, STARTERS, NOW)
     prompt = (await db.list_prompts(1, "approved"))[0]
     post = await db.claim_post(
-        guild_id=1, occurrence="2026-11-27", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW
+        guild_id=1,
+        occurrence="2026-11-27",
+        prompt_id=prompt.id,
+        channel_id=5,
+        wants_thread=True,
+        now=NOW,
+        deadline=LATER,
     )
     assert post is not None and post.status == "claimed"
     again = await db.claim_post(
-        guild_id=1, occurrence="2026-11-27", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW
+        guild_id=1,
+        occurrence="2026-11-27",
+        prompt_id=prompt.id,
+        channel_id=5,
+        wants_thread=True,
+        now=NOW,
+        deadline=LATER,
     )
     assert again is None
     assert (await db.get_prompt(1, prompt.id)).status == "posted"  # type: ignore[union-attr]
-    assert [p.id for p in await db.claimed_posts()] == [post.id]
+    assert [p.id for p in await db.claimed_posts(NOW)] == [post.id]
     await db.complete_post(post.id, 999, NOW)
-    assert await db.claimed_posts() == []
-    assert [p.id for p in await db.posts_missing_thread()] == [post.id]
+    assert await db.claimed_posts(NOW) == []
+    assert [p.id for p in await db.posts_missing_thread(NOW)] == [post.id]
     await db.set_post_thread(post.id, 777)
-    assert await db.posts_missing_thread() == []
+    assert await db.posts_missing_thread(NOW) == []
 
 
 async def test_a_failed_post_puts_its_prompt_back(db: Database) -> None:
@@ -79,7 +92,7 @@ async def test_a_failed_post_puts_its_prompt_back(db: Database) -> None:
     await db.import_starter_prompts(1, STARTERS, NOW)
     prompt = (await db.list_prompts(1, "approved"))[0]
     post = await db.claim_post(
-        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=False, now=NOW
+        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=False, now=NOW, deadline=LATER
     )
     assert post is not None
     await db.fail_post(post.id, "channel deleted", NOW)
@@ -94,7 +107,9 @@ async def test_next_due_and_due_schedules_ignore_paused_ones(db: Database) -> No
     assert await db.next_schedule_due() == NOW + timedelta(hours=1)
     assert [s.guild_id for s in await db.due_schedules(NOW + timedelta(hours=2))] == [1]
     nxt = Occurrence(date(2026, 12, 4), NOW + timedelta(days=7))
-    await db.advance_schedule(1, nxt, "Posted")
+    current = await db.get_schedule(1)
+    assert current is not None
+    assert await db.advance_schedule(1, current.next_local_date, nxt, "Posted")
     row = await db.get_schedule(1)
     assert row is not None and row.next_local_date == "2026-12-04" and row.last_outcome == "Posted"
     await db.update_schedule_state(2, paused=False)
@@ -106,7 +121,7 @@ async def test_engagement_counts_messages_and_distinct_members(db: Database) -> 
     await db.import_starter_prompts(1, STARTERS, NOW)
     prompt = (await db.list_prompts(1, "approved"))[0]
     post = await db.claim_post(
-        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW
+        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW, deadline=LATER
     )
     assert post is not None
     await db.complete_post(post.id, 1, NOW)
@@ -115,3 +130,109 @@ async def test_engagement_counts_messages_and_distinct_members(db: Database) -> 
     [stats] = await db.post_stats(1)
     assert (stats.messages, stats.participants) == (4, 2)
     assert stats.prompt is not None and stats.prompt.id == prompt.id
+
+
+async def test_a_prompt_is_claimed_by_one_post_only(db: Database) -> None:
+    """Two posts racing for the same prompt (a weekly post and /prompts post-now): the second gets None, no row."""
+    await db.import_starter_prompts(1, STARTERS, NOW)
+    prompt = (await db.list_prompts(1, "approved"))[0]
+    first = await db.claim_post(
+        guild_id=1,
+        occurrence="2026-11-27",
+        prompt_id=prompt.id,
+        channel_id=5,
+        wants_thread=False,
+        now=NOW,
+        deadline=LATER,
+    )
+    second = await db.claim_post(
+        guild_id=1, occurrence="now-1", prompt_id=prompt.id, channel_id=5, wants_thread=False, now=NOW, deadline=LATER
+    )
+    assert first is not None and second is None
+    assert await db.post_for_occurrence(1, "now-1") is None
+
+
+async def test_advancing_is_a_compare_and_set_on_the_week(db: Database) -> None:
+    """A pass that finished an old week does not move a schedule an admin has just set to another week."""
+    await db.save_schedule(schedule(1, NOW))
+    nxt = Occurrence(date(2026, 12, 4), NOW + timedelta(days=7))
+    assert not await db.advance_schedule(1, "2026-11-20", nxt, "Posted")
+    row = await db.get_schedule(1)
+    assert row is not None and row.next_local_date == NOW.date().isoformat() and row.last_outcome is None
+
+
+async def test_a_retry_delays_only_that_schedule_and_advancing_clears_it(db: Database) -> None:
+    """A schedule waiting to retry is due at its retry time, counts its attempts, and starts afresh next week."""
+    await db.save_schedule(schedule(1, NOW))
+    await db.save_schedule(schedule(2, NOW))
+    row = await db.get_schedule(1)
+    assert row is not None
+    assert await db.retry_schedule_later(1, row.next_local_date, NOW + timedelta(minutes=1), "Discord had a 503") == 1
+    assert await db.retry_schedule_later(1, row.next_local_date, NOW + timedelta(minutes=2), "Discord had a 503") == 2
+    assert [s.guild_id for s in await db.due_schedules(NOW)] == [2]
+    assert [s.guild_id for s in await db.due_schedules(NOW + timedelta(minutes=2))] == [2, 1]
+    waiting = await db.get_schedule(1)
+    assert waiting is not None and waiting.attempts == 2 and waiting.retry_reason == "Discord had a 503"
+    await db.advance_schedule(2, row.next_local_date, Occurrence(date(2026, 12, 4), NOW + timedelta(days=7)), "ok")
+    assert await db.next_schedule_due() == NOW + timedelta(minutes=2)
+    await db.advance_schedule(1, row.next_local_date, Occurrence(date(2026, 12, 4), NOW + timedelta(days=7)), "ok")
+    moved = await db.get_schedule(1)
+    assert moved is not None and (moved.attempts, moved.retry_at, moved.retry_reason) == (0, None, None)
+
+
+async def test_an_absent_server_is_never_due_until_it_comes_back(db: Database) -> None:
+    """While the bot is out of a server its schedule is not due; coming back starts from the given occurrence."""
+    await db.save_schedule(schedule(1, NOW))
+    assert await db.set_schedule_absent(1, None)
+    assert not await db.set_schedule_absent(1, None)  # already absent: nothing changes
+    assert await db.due_schedules(NOW + timedelta(days=30)) == []
+    assert await db.next_schedule_due() is None
+    assert await db.schedule_presence() == {1: True}
+    upcoming = Occurrence(date(2026, 12, 25), NOW + timedelta(days=28))
+    assert await db.set_schedule_absent(1, upcoming)
+    row = await db.get_schedule(1)
+    assert row is not None and not row.absent and row.next_local_date == "2026-12-25"
+
+
+async def test_a_post_fails_once_and_thread_retries_wait_their_turn(db: Database) -> None:
+    """Failing a claimed post reports True once; a thread retry hides the post until its time, counting attempts."""
+    await db.import_starter_prompts(1, STARTERS, NOW)
+    prompt = (await db.list_prompts(1, "approved"))[0]
+    post = await db.claim_post(
+        guild_id=1, occurrence="d", prompt_id=prompt.id, channel_id=5, wants_thread=True, now=NOW, deadline=LATER
+    )
+    assert post is not None and post.deadline == LATER
+    await db.complete_post(post.id, 99, NOW)
+    assert await db.retry_thread_later(post.id, NOW + timedelta(minutes=2)) == 1
+    assert await db.posts_missing_thread(NOW) == []
+    assert await db.next_thread_retry() == NOW + timedelta(minutes=2)
+    assert [p.thread_attempts for p in await db.posts_missing_thread(NOW + timedelta(minutes=2))] == [1]
+    other = await db.claim_post(
+        guild_id=1,
+        occurrence="e",
+        prompt_id=(await db.list_prompts(1, "approved"))[0].id,
+        channel_id=5,
+        wants_thread=False,
+        now=NOW,
+        deadline=LATER,
+    )
+    assert other is not None
+    assert await db.fail_post(other.id, "AutoMod", NOW)
+    assert not await db.fail_post(other.id, "AutoMod", NOW)
+
+
+async def test_a_review_is_a_compare_and_set(db: Database) -> None:
+    """Only the first review of a suggestion changes it, and it records who reviewed it."""
+    suggestion = await db.add_prompt(
+        guild_id=1,
+        text="A suggested question about corrigibility?",
+        title=None,
+        concept_id=None,
+        tags=(),
+        author_id=5,
+        status="suggested",
+        now=NOW,
+    )
+    approved = await db.review_prompt(1, suggestion.id, "approved", 42)
+    assert approved is not None and approved.status == "approved" and approved.reviewed_by == 42
+    assert await db.review_prompt(1, suggestion.id, "rejected", 43) is None

@@ -79,10 +79,12 @@ async def test_crash_after_claim_before_send_posts_once_on_restart(
     await runner.clock.advance(timedelta(hours=7))
     await fake.sync()
     assert prompt_posts(fake, server.general) == []
-    claimed = await eventually(bot.db.claimed_posts)
-    assert len(claimed) == 1
+    claimed = await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
+    assert claimed.status == "claimed"
 
     await runner.restart()
+    # The failed step was noted as a passing error, retried on its own after a short backoff.
+    await runner.clock.advance(timedelta(minutes=1))
     await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
     await runner.restart()
@@ -104,10 +106,11 @@ async def test_crash_after_send_before_completion_does_not_post_twice(
     assert fake.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/threads") == []
 
     bot = await runner.restart()
+    await runner.clock.advance(timedelta(minutes=1))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
     await fake.sync()
     assert len(prompt_posts(fake, server.general)) == 1
-    assert await bot.db.claimed_posts() == []
+    assert await bot.db.claimed_posts(runner.clock.now()) == []
 
 
 async def test_failed_thread_is_retried(
@@ -119,7 +122,7 @@ async def test_failed_thread_is_retried(
     fake.fail_next("POST", route, status=500, times=5)  # discord.py's retries for one request all fail
     with fast_http_retries():
         await runner.clock.advance(timedelta(hours=7))
-        await eventually(bot.db.posts_missing_thread)
+        await eventually(lambda: bot.db.posts_missing_thread(runner.clock.now()))
         failed_at = runner.clock.now()
 
         async def retry_scheduled() -> bool:  # the scheduler now sleeps until the retry, not next week
@@ -135,7 +138,7 @@ async def test_failed_thread_is_retried(
 
 
 async def _no_missing_threads(bot: AlignmentBot) -> bool:
-    return await bot.db.posts_missing_thread() == []
+    return await bot.db.posts_missing_thread(datetime(2100, 1, 1, tzinfo=UTC)) == []
 
 
 async def test_forum_channel_gets_a_forum_post(

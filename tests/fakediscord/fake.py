@@ -510,22 +510,76 @@ class FakeDiscord:
         times: int = 1,
         is_global: bool = False,
         body: dict[str, Any] | None = None,
+        channel: Channel | int | None = None,
     ) -> FaultRule:
         """Answer the next ``times`` ``method route`` requests with ``status``.
 
         429 comes with ``Via`` + ``retry_after`` so discord.py sleeps and retries; 500/502/504
         are retried by discord.py after ``1 + 2*try`` seconds (see :func:`fast_http_retries`).
+        With ``channel``, only requests to that channel's routes are failed.
         """
-        rule = FaultRule(method.upper(), normalize_route(route), status, times, retry_after, is_global, body)
+        path = None if channel is None else f"/channels/{channel if isinstance(channel, int) else channel.id}/"
+        rule = FaultRule(method.upper(), normalize_route(route), status, times, retry_after, is_global, body, path)
         self._faults.append(rule)
         return rule
 
+    def refuse(
+        self,
+        channel: Channel | int,
+        code: int,
+        message: str,
+        *,
+        status: int = 403,
+        method: str = "POST",
+        route: str = "/channels/{channel_id}/messages",
+    ) -> FaultRule:
+        """Refuse every ``method route`` request to ``channel`` with Discord's error ``code`` until the rule is removed.
+
+        For refusals the world's permissions can't express, e.g. AutoMod (400, 200000) blocking every post.
+        """
+        rule = self.fail_next(
+            method, route, status, times=1 << 30, body={"message": message, "code": code}, channel=channel
+        )
+        return rule
+
+    def remove_fault(self, rule: FaultRule) -> None:
+        """Stop injecting ``rule``."""
+        rule.times = 0
+
     def _take_fault(self, rec: RecordedRequest) -> FaultRule | None:
         for rule in self._faults:
-            if rule.times > 0 and rule.method == rec.method and rec.route and normalize_route(rec.route) == rule.route:
+            if (
+                rule.times > 0
+                and rule.method == rec.method
+                and rec.route
+                and normalize_route(rec.route) == rule.route
+                and (rule.path_contains is None or rule.path_contains in rec.path)
+            ):
                 rule.times -= 1
                 return rule
         return None
+
+    def remove_bot(self, guild: Guild) -> None:
+        """Kick the bot from ``guild``: GUILD_DELETE without ``unavailable``; its routes then answer 403 / 50001."""
+        guild.bot_present = False
+        self._emit("GUILD_DELETE", {"id": str(guild.id)})
+
+    def add_bot_back(self, guild: Guild) -> None:
+        """Invite the bot into ``guild`` again (GUILD_CREATE, as when it joins)."""
+        guild.bot_present, guild.available = True, True
+        self._emit("GUILD_CREATE", guild.to_payload())
+
+    def set_available(self, guild: Guild, available: bool) -> None:
+        """Start or end a Discord-side outage of ``guild`` (GUILD_DELETE with ``unavailable``, then GUILD_CREATE).
+
+        While unavailable, a new session's READY lists the guild as unavailable and no GUILD_CREATE follows,
+        as after a re-identify during an outage.
+        """
+        guild.available = available
+        if available:
+            self._emit("GUILD_CREATE", guild.to_payload())
+        else:
+            self._emit("GUILD_DELETE", {"id": str(guild.id), "unavailable": True})
 
     async def close_gateway(self, code: int = 4000) -> None:
         """Close the bot's websocket with ``code``; discord.py reconnects and RESUMEs (4004/4010-4014 are fatal)."""

@@ -320,7 +320,7 @@ class Gateway:
         ready: dict[str, Any] = {
             "v": 10,
             "user": {**self.world.bot_user.to_payload(), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.world.guilds.values() if g.bot_present],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
@@ -338,6 +338,8 @@ class Gateway:
             ready["shard"] = session.shard
         self._enqueue(session, "READY", ready)
         for guild in self.world.guilds.values():
+            if not (guild.bot_present and guild.available):
+                continue
             payload = self._filter_for(session, "GUILD_CREATE", guild.to_payload())
             if payload is not None:
                 self._enqueue(session, "GUILD_CREATE", payload)

@@ -134,6 +134,8 @@ class FaultRule:
     retry_after: float
     is_global: bool
     body: dict[str, Any] | None
+    #: Only requests whose path contains this (e.g. ``/channels/123/``); None matches every path.
+    path_contains: str | None = None
 
     def response(self) -> web.Response:
         """Build the injected error response."""
@@ -377,12 +379,16 @@ class RestApi:
         guild = self.world.guilds.get(_int(request.match_info["guild_id"]))
         if guild is None:
             raise errors.unknown_guild()
+        if not guild.bot_present:
+            raise errors.missing_access()
         return guild
 
     def _channel(self, request: web.Request, *, view: bool = True) -> Channel:
         channel = self.world.channels.get(_int(request.match_info["channel_id"]))
         if channel is None:
             raise errors.unknown_channel()
+        if channel.guild is not None and not channel.guild.bot_present:
+            raise errors.missing_access()  # what Discord answers once the bot was removed from the server
         if view and channel.guild is not None and not self._perms(channel) & P.VIEW_CHANNEL:
             raise errors.missing_access()
         return channel

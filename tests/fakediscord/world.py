@@ -431,6 +431,10 @@ class Guild:
     locale: str = "en-US"
     features: list[str] = field(default_factory=list)
     bot_role_id: int | None = None
+    #: False once the bot was removed from the guild (FakeDiscord.remove_bot).
+    bot_present: bool = True
+    #: False during a Discord-side outage of the guild (FakeDiscord.set_available).
+    available: bool = True
 
     # ------------------------------------------------------------------ accessors
     @property
