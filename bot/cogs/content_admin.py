@@ -7,8 +7,10 @@ the users listed in CONTENT_ADMINS, not for any server's admins.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -16,10 +18,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import AlignmentBot
-from bot.domain.content import ContentInvalid, load_content
+from bot.domain.content import EMBED_TITLE_LIMIT, ContentInvalid, ContentStore, load_content
 from bot.domain.content_edit import (
     StagedEdit,
     apply_edit,
+    check_upload_size,
     content_file_names,
     decode_upload,
     format_errors,
@@ -27,6 +30,7 @@ from bot.domain.content_edit import (
     stage_edit,
 )
 from bot.domain.search import AUTOCOMPLETE_LIMIT, Library
+from bot.domain.text import truncate
 from bot.errors import UserFacingError
 from bot.render import EMBED_COLOUR
 from bot.tree import AccessDenied
@@ -37,9 +41,9 @@ log = logging.getLogger(__name__)
 ERROR_LIST_LIMIT = 3800  # leaves room in the 4096-character embed description
 
 
-def describe_change(before: Library, after: Library) -> str:
+def describe_change(before: ContentStore, after: ContentStore) -> str:
     """Summarise how the counts changed, e.g. `34 concepts (+1), 70 readings`."""
-    old, new = before.store.stats(), after.store.stats()
+    old, new = before.stats(), after.stats()
     parts = []
     for name, count in new.items():
         delta = count - old.get(name, 0)
@@ -48,9 +52,9 @@ def describe_change(before: Library, after: Library) -> str:
 
 
 def errors_embed(title: str, error: ContentInvalid) -> discord.Embed:
-    """List content errors in an embed, truncated sensibly."""
+    """List content errors in an embed, truncated sensibly (titles can hold an uploaded file's name)."""
     return discord.Embed(
-        title=title,
+        title=truncate(title, EMBED_TITLE_LIMIT),
         description=format_errors(error.errors, ERROR_LIST_LIMIT),
         colour=discord.Colour.red(),
     ).set_footer(text=f"{len(error.errors)} error(s). Nothing was changed; members still see the last good content.")
@@ -77,8 +81,13 @@ class ConfirmEdit(BaseView):
         """Write the file and reload the content."""
         self.stop()
         await interaction.response.defer()
-        backup = await asyncio.to_thread(apply_edit, self.edit)
-        summary = await self.cog.reload()
+        try:
+            backup, summary = await self.cog.save(self.edit)
+        except Exception:
+            # The error handler tells the admin why; the stopped view's buttons must not stay behind, dead.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.edit_original_response(view=None)
+            raise
         kept = f" The previous version is kept as `{self.edit.relative}.bak`." if backup else ""
         await interaction.edit_original_response(
             content=f"Saved `{self.edit.relative}` and reloaded: {summary}.{kept}", embed=None, view=None
@@ -107,7 +116,8 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
 
     def __init__(self, bot: AlignmentBot) -> None:
         self.bot = bot
-        # One reload or write at a time, so two admins can't interleave a swap.
+        # One reload or save at a time: a save's hash check, write and reload happen as one step, so of two admins
+        # confirming edits of the same file at once, the second finds the file changed and is refused.
         self._lock = asyncio.Lock()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -123,11 +133,24 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
     async def reload(self) -> str:
         """Re-read the folder and swap the library if it validates; raise ContentInvalid otherwise."""
         async with self._lock:
-            store = await asyncio.to_thread(load_content, self.bot.settings.content_dir)
-            library = await asyncio.to_thread(Library.build, store)
-            before, self.bot.library = self.bot.library, library
+            return await self._reload_locked()
+
+    async def save(self, edit: StagedEdit) -> tuple[Path | None, str]:
+        """Write a staged edit unless its file changed since it was staged, then reload; return the backup and summary.
+
+        Raises EditRejected when the file changed (another admin saved first).
+        """
+        async with self._lock:
+            backup = await asyncio.to_thread(apply_edit, edit)
+            return backup, await self._reload_locked()
+
+    async def _reload_locked(self) -> str:
+        """Reload with `_lock` held (asyncio locks are not re-entrant)."""
+        store = await asyncio.to_thread(load_content, self.bot.settings.content_dir)
+        library = await asyncio.to_thread(Library.build, store)
+        before, self.bot.library = self.bot.library, library
         log.info("Content reloaded: %s", store.stats())
-        return describe_change(before, library)
+        return describe_change(before.store, store)
 
     async def file_autocomplete(
         self, interaction: discord.Interaction[Any], current: str
@@ -167,9 +190,12 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
     @app_commands.describe(file="The edited .yaml file (named like the concept id, or readings.yaml, ...)")
     async def put(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         """Upload an edited content file; see what changes, then confirm."""
+        # Discord declares the size and name; refuse what can't be a content file before downloading anything.
+        check_upload_size(file.size)
+        resolve_target(self.bot.settings.content_dir, file.filename)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        text = decode_upload(await file.read())
         try:
-            text = decode_upload(await file.read())
             edit = await asyncio.to_thread(stage_edit, self.bot.settings.content_dir, file.filename, text)
         except ContentInvalid as error:
             await interaction.followup.send(
@@ -177,11 +203,12 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
             )
             return
         view = ConfirmEdit(self, edit, interaction.user.id)
+        change = "New file" if edit.old_text is None else "Change to"
         embed = discord.Embed(
-            title=f"{'New file' if edit.old_text is None else 'Change to'} {edit.relative}",
+            title=truncate(f"{change} {edit.relative}", EMBED_TITLE_LIMIT),
             description=f"```diff\n{edit.diff()}\n```",
             colour=EMBED_COLOUR,
-        ).set_footer(text=f"After saving: {describe_change(self.bot.library, Library.build(edit.store))}")
+        ).set_footer(text=f"After saving: {describe_change(self.bot.library.store, edit.store)}")
         view.message = await interaction.followup.send(embed=embed, view=view, ephemeral=True, wait=True)
 
 

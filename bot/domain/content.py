@@ -7,8 +7,14 @@ Layout of the folder:
     references.yaml      public figures' published P(Doom) estimates
     prompts.yaml         starter discussion prompts
 
+readings.yaml and outline.yaml are required (concept cards and the tour are built from them), and there must be at
+least one concept; references.yaml and prompts.yaml are optional (no reference estimates, no starter prompts).
+
 Loading never stops at the first problem: every error is collected with its file, line and field
 (`content/readings.yaml:12: readings[1].url: must start with https://`) so an admin can fix them all at once.
+Files are untrusted input (anyone in CONTENT_ADMINS can upload one), so before a document is composed its event
+stream is scanned once, in linear time, for what content never needs and an attacker would use: anchors and
+aliases (the "billion laughs" bomb, self-referencing lists), tags, deep nesting, huge values and huge numbers.
 """
 
 from __future__ import annotations
@@ -36,6 +42,21 @@ EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
+# A shared card gains the author line "Shared by <display name>" (names are at most 32 characters), which counts
+# towards the total; cards keep this much room free so sharing never pushes one over the limit.
+SHARE_CREDIT_RESERVE = 64
+
+# Bounds on a content file, checked before it is parsed into objects. Uploads have the same size limit.
+MAX_FILE_BYTES = 256 * 1024
+# The longest field is a concept's summary; a value over twice that long is a mistake or an attack.
+LONGEST_FIELD = 1800
+MAX_SCALAR_CHARS = 4000
+# Content numbers are years, minutes and probabilities; int() of thousands of digits is slow, and refused by Python.
+MAX_NUMBER_DIGITS = 20
+# The deepest content file (outline.yaml: steps, points, concepts) nests 6 levels; libyaml recurses per level.
+MAX_DEPTH = 20
+_NO_ANCHORS = "content files don't use anchors or aliases: write each value out in full"
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 
 def _check_url(value: str) -> str:
@@ -101,7 +122,7 @@ class Concept(_Model):
     title: Text80
     aliases: tuple[Text60, ...] = Field(default=(), max_length=8)
     step: Slug
-    summary: Annotated[str, _check_words(80, 200), StringConstraints(max_length=1800)]
+    summary: Annotated[str, _check_words(80, 200), StringConstraints(max_length=LONGEST_FIELD)]
     key_points: tuple[Text200, ...] = Field(min_length=2, max_length=5)
     example: Text600
     related: tuple[Slug, ...] = Field(default=(), max_length=6)
@@ -180,6 +201,13 @@ FILE_MODELS: dict[str, type[_Model]] = {
     "references.yaml": ReferencesFile,
     "prompts.yaml": PromptsFile,
 }
+# The files that must exist, and why (the sentence an admin reads when one is missing). references.yaml and
+# prompts.yaml are optional: without them there are no reference estimates and no starter prompts, nothing breaks.
+REQUIRED_FILES: dict[str, str] = {
+    "readings.yaml": "every concept's readings are listed there",
+    "outline.yaml": "the essay's steps, used by /concepts and /tour, are listed there",
+}
+NO_CONCEPTS = "holds no concept files (concepts/<id>.yaml); the bot needs at least one concept to serve"
 SCHEMA_FILES: dict[str, type[_Model]] = {
     "concept.schema.json": Concept,
     "readings.schema.json": ReadingsFile,
@@ -309,8 +337,11 @@ def card_problems(card: Card) -> list[str]:
     for name, value in card.fields:
         if len(value) > EMBED_FIELD_LIMIT:
             problems.append(f"'{name}' renders to {len(value)} characters; Discord allows {EMBED_FIELD_LIMIT}")
-    if card.total_length() > EMBED_TOTAL_LIMIT:
-        problems.append(f"renders to {card.total_length()} characters; Discord allows {EMBED_TOTAL_LIMIT} in total")
+    if card.total_length() > EMBED_TOTAL_LIMIT - SHARE_CREDIT_RESERVE:
+        problems.append(
+            f"renders to {card.total_length()} characters; Discord allows {EMBED_TOTAL_LIMIT} in total, "
+            f"and {SHARE_CREDIT_RESERVE} are kept for the 'Shared by' line"
+        )
     return problems
 
 
@@ -327,24 +358,53 @@ class _Source:
         self.data: Any = None
         self.root: yaml.Node | None = None
         self.errors: list[ContentError] = []
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.errors.append(ContentError(label, None, "", f"cannot be read: {exc}"))
+        text = self._read(path)
+        if text is None:
             return
-        loader = _Loader(text)
         try:
-            self.root = loader.get_single_node()
-            self.data = loader.construct_document(self.root) if self.root is not None else None
+            if hostile := _first_hostile_construct(text):
+                line, problem = hostile
+                self.errors.append(ContentError(label, line, "", problem))
+                return
+            loader = _Loader(text)
+            try:
+                self.root = loader.get_single_node()
+                self.data = loader.construct_document(self.root) if self.root is not None else None
+            finally:
+                loader.dispose()
         except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            self.errors.append(ContentError(label, line, "", f"YAML syntax error: {exc.problem}"))
+            mark = exc.problem_mark.line + 1 if exc.problem_mark else None
+            self.errors.append(ContentError(label, mark, "", f"YAML syntax error: {exc.problem}"))
         except yaml.YAMLError as exc:
             self.errors.append(ContentError(label, None, "", f"YAML error: {exc}"))
-        finally:
-            loader.dispose()
+        except (RecursionError, ValueError, OverflowError) as exc:
+            # The scan above should make these impossible; if one slips through, it is still this file's error,
+            # never a crash of start-up or of a reload.
+            self.root, self.data = None, None
+            self.errors.append(ContentError(label, None, "", f"cannot be read as content: {type(exc).__name__}"))
         if self.root is not None:
             self._check_duplicate_keys(self.root, ())
+
+    def _read(self, path: Path) -> str | None:
+        """Return the file's text, or record why it can't be used (unreadable, too large, not UTF-8) and None."""
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            self.errors.append(ContentError(self.label, None, "", f"cannot be read: {exc.strerror or exc}"))
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            limit = f"{MAX_FILE_BYTES // 1024} KiB"
+            self.errors.append(
+                ContentError(self.label, None, "", f"is larger than {limit}, the limit for a content file")
+            )
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            self.errors.append(ContentError(self.label, line, "", "is not UTF-8 text; save it as UTF-8"))
+            return None
 
     def _check_duplicate_keys(self, node: yaml.Node, path: tuple[str | int, ...]) -> None:
         if isinstance(node, yaml.MappingNode):
@@ -395,6 +455,58 @@ class _Source:
                 path = tuple(p for p in err["loc"] if isinstance(p, str | int))
                 self.error(path, _message(err))
             return None
+
+
+def _first_hostile_construct(text: str) -> tuple[int, str] | None:
+    """Return the line and problem of the first construct content files never use, or None when there is none.
+
+    Walks libyaml's event stream once without building anything, so it takes time linear in the file's size
+    however the file is crafted; composing or constructing a document with aliases can take exponential time.
+    """
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            if problem := _event_problem(loader, event, depth):
+                return event.start_mark.line + 1, problem
+    finally:
+        loader.dispose()
+    return None
+
+
+def _event_problem(loader: yaml.SafeLoader, event: yaml.Event, depth: int) -> str | None:
+    """Return what content files may not contain about one parser event, or None when it is fine."""
+    if isinstance(event, yaml.AliasEvent):
+        return f"uses an alias (*{event.anchor}); {_NO_ANCHORS}"
+    if not isinstance(event, yaml.NodeEvent):
+        return None
+    if event.anchor is not None:
+        return f"uses an anchor (&{event.anchor}); {_NO_ANCHORS}"
+    tag = getattr(event, "tag", None)
+    if tag is not None:
+        return f"uses a YAML tag ({tag}); content files are plain YAML without tags"
+    if depth > MAX_DEPTH:
+        return f"is nested more than {MAX_DEPTH} levels deep; content files need far fewer"
+    if not isinstance(event, yaml.ScalarEvent):
+        return None
+    value = event.value
+    # Only a plain (unquoted) scalar can be read as a number; quoted ones stay text. (The resolver's patterns are
+    # anchored and linear, so this is cheap even on a long value.)
+    if (
+        len(value) > MAX_NUMBER_DIGITS
+        and event.implicit[0]
+        and loader.resolve(yaml.ScalarNode, value, (True, False)) in _NUMBER_TAGS
+        and (digits := sum(char.isdigit() for char in value)) > MAX_NUMBER_DIGITS
+    ):
+        return f"has a number with {digits} digits; content numbers have at most {MAX_NUMBER_DIGITS}"
+    if len(value) > MAX_SCALAR_CHARS:
+        return f"has a value of {len(value)} characters; no content field takes over {LONGEST_FIELD}"
+    return None
 
 
 def format_path(path: tuple[str | int, ...]) -> str:
@@ -454,12 +566,18 @@ def load_content(directory: Path) -> ContentStore:
             concepts[concept.id] = concept
             concept_sources[concept.id] = source
 
+    # A folder missing its concepts or required files is refused, not served half empty.
+    missing: list[ContentError] = []
+    if not concepts and not broken:
+        missing.append(ContentError(f"{directory.name}/concepts", None, "", NO_CONCEPTS))
     parsed: dict[str, Any] = {}
     for name, model in FILE_MODELS.items():
         path = directory / name
         if path.exists():
             file_source = open_source(path)
             parsed[name] = (file_source, file_source.parse(model))
+        elif name in REQUIRED_FILES:
+            missing.append(ContentError(f"{directory.name}/{name}", None, "", f"is missing; {REQUIRED_FILES[name]}"))
     readings_file = parsed.get("readings.yaml", (None, None))
     outline_file = parsed.get("outline.yaml", (None, None))
     references_file = parsed.get("references.yaml", (None, None))
@@ -510,7 +628,7 @@ def load_content(directory: Path) -> ContentStore:
             if prompt.concept not in concepts and prompt.concept not in broken:
                 prompts_file[0].error(("prompts", index, "concept"), f"no concept has the id {prompt.concept!r}")
 
-    errors = [error for source in sources for error in source.errors]
+    errors = missing + [error for source in sources for error in source.errors]
     if errors:
         raise ContentInvalid(errors)
     return store

@@ -11,11 +11,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.content import FILE_MODELS, SLUG_PATTERN, ContentError, ContentStore, load_content
+from bot.domain.content import FILE_MODELS, MAX_FILE_BYTES, SLUG_PATTERN, ContentError, ContentStore, load_content
 from bot.domain.text import truncate
 from bot.errors import UserFacingError
 
-MAX_FILE_BYTES = 256 * 1024
 _CONCEPT_FILE = re.compile(SLUG_PATTERN.removesuffix("$") + r"\.ya?ml$")
 
 
@@ -69,10 +68,16 @@ def resolve_target(directory: Path, name: str) -> tuple[str, Path]:
     )
 
 
+def check_upload_size(size: int) -> None:
+    """Refuse an upload larger than a content file may be; called with the size Discord declares, before downloading."""
+    if size > MAX_FILE_BYTES:
+        kib = -(-size // 1024)  # rounded up, so a file just over the limit never reads as "256 KiB"
+        raise EditRejected(f"That file is {kib:,} KiB; content files may be at most {MAX_FILE_BYTES // 1024} KiB.")
+
+
 def decode_upload(data: bytes) -> str:
     """Check an uploaded file's size and encoding and return its text."""
-    if len(data) > MAX_FILE_BYTES:
-        raise EditRejected(f"That file is {len(data) // 1024} KiB; content files may be at most 256 KiB.")
+    check_upload_size(len(data))  # the declared size is checked first; this guards against a lying declaration
     try:
         return data.decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CONTENT, BotRunner, Server
-from tests.fakediscord import FakeDiscord, Interaction, Message, Permissions, Upload
+from tests.fakediscord import FakeDiscord, Interaction, Member, Message, Permissions, Upload
 
 CONCEPT_FILE = Path("concepts/goodharts-law.yaml")
+TITLE = "title: Goodhart's law"
+CHANGED_SINCE = "concepts/goodharts-law.yaml changed since you uploaded your version; get it again and redo the edit."
 
 
 @pytest.fixture
@@ -32,9 +34,30 @@ def button_id(message: Message, label: str) -> str:
     raise AssertionError(f"no button {label!r} in {message.components}")
 
 
-async def put(fake: FakeDiscord, server: Server, filename: str, data: bytes) -> Interaction:
-    """Upload a file with /content put as the admin."""
-    return await fake.invoke(server.admin, "content put", {"file": Upload(filename, data)}, channel=server.general)
+async def put(fake: FakeDiscord, server: Server, filename: str, data: bytes, who: Member | None = None) -> Interaction:
+    """Upload a file with /content put as the admin (or as `who`)."""
+    return await fake.invoke(
+        who or server.admin, "content put", {"file": Upload(filename, data)}, channel=server.general
+    )
+
+
+def second_content_admin(server: Server, runner: BotRunner) -> Member:
+    """Add a second admin (Manage Server, listed in CONTENT_ADMINS) besides the owner."""
+    carol = server.guild.add_member("carol", permissions=Permissions.MANAGE_GUILD)
+    runner.settings_overrides["content_admins"] = frozenset({carol.id})
+    return carol
+
+
+async def save_outcome(fake: FakeDiscord, preview: Message, click: Interaction) -> str:
+    """Wait for what a "Save and reload" click ends in: the preview edited to "Saved …", or a follow-up sentence."""
+
+    def settled() -> str | None:
+        if click.followups:
+            return click.followups[0].content
+        content = fake.world.messages[preview.id].content
+        return content if content.startswith("Saved") else None
+
+    return await fake.changed.wait_for(settled, 5.0, "the outcome of Save and reload")
 
 
 async def concept_title(fake: FakeDiscord, server: Server, name: str) -> str:
@@ -138,3 +161,104 @@ async def test_put_rejects_an_unknown_file_name(
     handle = await put(fake, server, "Notes (final).txt", b"hello")
     reply = await handle.reply()
     assert "is not a content file" in reply.content
+
+
+async def test_concurrent_saves_of_one_file_keep_exactly_one(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """Two admins saving different edits of one file at once: one is saved, the other is told the file changed."""
+    carol = second_content_admin(server, runner)
+    await runner.start()
+    path = content_dir / CONCEPT_FILE
+    # A few rounds, because without the lock the two writes only overlap most of the time, not every time.
+    for round_ in range(3):
+        before = path.read_text()
+        edits = {who: before.replace(TITLE, f"{TITLE}, round {round_} by {who.name}") for who in (server.admin, carol)}
+        previews = {
+            who: await (await put(fake, server, "goodharts-law.yaml", text.encode(), who)).reply()
+            for who, text in edits.items()
+        }
+        # Both clicks are dispatched before either is answered, so their handlers run at the same time.
+        clicks = {
+            who: await fake.click(who, previews[who], button_id(previews[who], "Save and reload")) for who in edits
+        }
+        outcomes = {who: await save_outcome(fake, previews[who], click) for who, click in clicks.items()}
+
+        winners = [who for who, outcome in outcomes.items() if outcome.startswith("Saved")]
+        assert len(winners) == 1, outcomes
+        [loser] = [who for who in edits if who not in winners]
+        assert outcomes[loser] == CHANGED_SINCE
+        assert clicks[loser].followups[0].flags & 64  # ephemeral
+        assert path.read_text() == edits[winners[0]]
+        assert (content_dir / "concepts" / "goodharts-law.yaml.bak").read_text() == before
+
+
+async def test_second_save_after_the_first_is_told_the_file_changed(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """An admin saving an edit of a file another admin has saved since gets the sentence, and no dead buttons."""
+    carol = second_content_admin(server, runner)
+    await runner.start()
+    path = content_dir / CONCEPT_FILE
+    original = path.read_text()
+    alice_text = original.replace(TITLE, f"{TITLE}, as Alice has it")
+    alice = await (await put(fake, server, "goodharts-law.yaml", alice_text.encode())).reply()
+    carol_text = original.replace(TITLE, f"{TITLE}, as Carol has it")
+    carol_preview = await (await put(fake, server, "goodharts-law.yaml", carol_text.encode(), carol)).reply()
+
+    first = await fake.click(server.admin, alice, button_id(alice, "Save and reload"))
+    assert (await save_outcome(fake, alice, first)).startswith("Saved")
+    second = await fake.click(carol, carol_preview, button_id(carol_preview, "Save and reload"))
+    assert await save_outcome(fake, carol_preview, second) == CHANGED_SINCE
+    await fake.changed.wait_for(lambda: not fake.world.messages[carol_preview.id].components, 5.0, "buttons removed")
+    assert path.read_text() == alice_text
+
+
+async def test_deleting_required_files_is_refused_and_members_keep_readings_and_tour(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """With readings.yaml and outline.yaml deleted, reload lists both and members still get readings and the tour."""
+    await runner.start()
+    (content_dir / "readings.yaml").unlink()
+    (content_dir / "outline.yaml").unlink()
+    handle = await fake.invoke(server.admin, "content reload", channel=server.general)
+    errors = (await handle.reply()).embeds[0]["description"]
+    assert "content/readings.yaml: is missing; every concept's readings are listed there" in errors
+    assert "content/outline.yaml: is missing" in errors
+
+    readings = await (
+        await fake.invoke(server.member, "reading", {"concept": "goodharts-law"}, channel=server.general)
+    ).reply()
+    assert "https://" in readings.embeds[0]["description"]
+    tour = await (await fake.invoke(server.member, "tour", channel=server.general)).reply()
+    assert "Page 1 of" in tour.text
+
+
+async def test_put_with_a_very_long_file_name_shows_the_errors(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """A valid YAML file under a 246-character name that fails validation gets the error embed, its title cut to fit."""
+    await runner.start()
+    name = "a-" * 120 + "b.yaml"
+    handle = await put(fake, server, name, (content_dir / CONCEPT_FILE).read_bytes())
+    reply = await handle.reply()
+    embed = reply.embeds[0]
+    assert len(embed["title"]) <= 256 and embed["title"].startswith("a-a-")
+    assert "id: must match the file name" in embed["description"]
+    assert not (content_dir / "concepts" / name).exists()
+
+
+async def test_oversized_upload_is_refused_before_downloading(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """An attachment over 256 KiB is refused with a sentence from its declared size; the file is never downloaded."""
+    await runner.start()
+    handle = await put(fake, server, "goodharts-law.yaml", b"# padding\n" * 30_000)
+    reply = await handle.reply()
+    assert handle.ephemeral
+    assert not [r for r in fake.requests if r.method == "GET" and r.path.startswith("/attachments/")]
+    assert reply.content.endswith("KiB; content files may be at most 256 KiB.")
+
+    # The same check sees a normal upload's download, so the absence above means something.
+    await (await put(fake, server, "goodharts-law.yaml", (content_dir / CONCEPT_FILE).read_bytes())).reply()
+    assert [r for r in fake.requests if r.method == "GET" and r.path.startswith("/attachments/")]

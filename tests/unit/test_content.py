@@ -82,3 +82,35 @@ def test_concept_card_has_summary_points_example_related_and_readings() -> None:
     assert "Goodhart's law, King Midas problem" in dict(card.fields)["Related"]
     assert "https://arxiv.org/abs/1606.06565" in dict(card.fields)["Read more"]
     assert card.footer == "Essay step: We can't build precisely what we specify"
+
+
+def test_empty_folder_is_invalid(tmp_path: Path) -> None:
+    """An empty folder is not valid content: no concepts, and the required files are reported missing."""
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(tmp_path)
+    assert [str(error) for error in caught.value.errors] == [
+        f"{tmp_path.name}/concepts: holds no concept files (concepts/<id>.yaml); the bot needs at least one concept "
+        "to serve",
+        f"{tmp_path.name}/readings.yaml: is missing; every concept's readings are listed there",
+        f"{tmp_path.name}/outline.yaml: is missing; the essay's steps, used by /concepts and /tour, are listed there",
+    ]
+
+
+def test_missing_readings_file_is_invalid(tmp_path: Path) -> None:
+    """Without readings.yaml the folder is refused with a sentence saying what the file is for."""
+    folder = overlay(tmp_path)
+    (folder / "readings.yaml").unlink()
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(folder)
+    assert [str(error) for error in caught.value.errors] == [
+        "content/readings.yaml: is missing; every concept's readings are listed there"
+    ]
+
+
+def test_references_and_prompts_are_optional(tmp_path: Path) -> None:
+    """Without references.yaml and prompts.yaml the folder loads, with no estimates and no starter prompts."""
+    folder = overlay(tmp_path)
+    (folder / "references.yaml").unlink()
+    (folder / "prompts.yaml").unlink()
+    stats = load_content(folder).stats()
+    assert stats["estimates"] == 0 and stats["prompts"] == 0 and stats["concepts"] == 3
