@@ -117,6 +117,13 @@ def _classified(error: Exception, where: str) -> Exception:
     return error
 
 
+def _gave_up(schedule: Schedule) -> str:
+    """Say why the current occurrence was given up at its deadline."""
+    if not schedule.attempts:
+        return "it was not sent in time"
+    return f"{schedule.retry_reason}; gave up after {schedule.attempts} tries"
+
+
 class PromptScheduler:
     """Posts due prompts for every server; one instance per bot, owned by the Prompts cog."""
 
@@ -230,8 +237,7 @@ class PromptScheduler:
             return
         if now > schedule.deadline:
             if schedule.attempts:
-                reason = f"{schedule.retry_reason}; gave up after {schedule.attempts} tries"
-                outcome = await self.fail(schedule, occurrence, reason)
+                outcome = await self.fail(schedule, occurrence, _gave_up(schedule))
             else:
                 outcome = await self.report_missed(schedule, due, now)
             await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, outcome)
@@ -472,8 +478,7 @@ class PromptScheduler:
                 return
             deadline = post.deadline or post.claimed_at + RETRY_GRACE_FOR_OLD_POSTS
             if now > deadline:
-                reason = (schedule.retry_reason if current and schedule else None) or "it was not sent in time"
-                raise _Refused(reason)
+                raise _Refused(_gave_up(schedule) if current and schedule else "it was not sent in time")
             if schedule is None:
                 raise _Refused("the server has no schedule any more")
             channel = self.target_channel(post.guild_id, post.channel_id, post.wants_thread)

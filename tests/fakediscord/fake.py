@@ -537,9 +537,16 @@ class FakeDiscord:
 
         For refusals the world's permissions can't express, e.g. AutoMod (400, 200000) blocking every post.
         """
-        rule = self.fail_next(
+        return self.fail_next(
             method, route, status, times=1 << 30, body={"message": message, "code": code}, channel=channel
         )
+
+    def stall(
+        self, method: str, route: str, seconds: float, *, times: int = 1, channel: Channel | int | None = None
+    ) -> FaultRule:
+        """Answer the next ``times`` ``method route`` requests only after ``seconds`` (a slow or hanging Discord)."""
+        rule = self.fail_next(method, route, 0, times=times, channel=channel)
+        rule.delay = seconds
         return rule
 
     def remove_fault(self, rule: FaultRule) -> None:
@@ -567,7 +574,7 @@ class FakeDiscord:
     def add_bot_back(self, guild: Guild) -> None:
         """Invite the bot into ``guild`` again (GUILD_CREATE, as when it joins)."""
         guild.bot_present, guild.available = True, True
-        self._emit("GUILD_CREATE", guild.to_payload())
+        self._emit("GUILD_CREATE", guild.join_payload())
 
     def set_available(self, guild: Guild, available: bool) -> None:
         """Start or end a Discord-side outage of ``guild`` (GUILD_DELETE with ``unavailable``, then GUILD_CREATE).

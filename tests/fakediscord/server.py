@@ -136,6 +136,8 @@ class FaultRule:
     body: dict[str, Any] | None
     #: Only requests whose path contains this (e.g. ``/channels/123/``); None matches every path.
     path_contains: str | None = None
+    #: With ``status`` 0 the request is not failed but answered normally after this many seconds.
+    delay: float = 0.0
 
     def response(self) -> web.Response:
         """Build the injected error response."""
@@ -289,6 +291,7 @@ class RestApi:
         )
         request[BODY_KEY] = (payload, files)
         self.fake.requests.append(rec)
+        self.fake.changed.notify()  # a request in flight is visible (e.g. one the fake stalls)
         try:
             response = await self._dispatch(request, handler, rec)
         finally:
@@ -305,7 +308,9 @@ class RestApi:
                 return json_response({"message": "405: Method Not Allowed", "code": 0}, status=405)
             return json_response({"message": "404: Not Found", "code": 0}, status=404)
         rule = self.fake._take_fault(rec)
-        if rule is not None:
+        if rule is not None and rule.status == 0:
+            await asyncio.sleep(rule.delay)  # a slow Discord: answer late, but answer
+        elif rule is not None:
             rec.injected = True
             return rule.response()
         if not self._auth_exempt(rec) and request.headers.get("Authorization") != f"Bot {self.fake.token}":

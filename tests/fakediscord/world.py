@@ -767,6 +767,12 @@ class Guild:
         self.world.emit("CHANNEL_UPDATE", channel.to_payload())
 
     # ------------------------------------------------------------------ payloads
+    def join_payload(self) -> dict[str, Any]:
+        """GUILD_CREATE as Discord sends it when the bot joins: no ``unavailable`` key (discord.py: on_guild_join)."""
+        payload = self.to_payload()
+        del payload["unavailable"]
+        return payload
+
     def to_payload(self, *, members: Iterable[Member] | None = None) -> dict[str, Any]:
         """Full GUILD_CREATE payload (``members`` limits the member list, default: all)."""
         member_list = list(self.members.values()) if members is None else list(members)
@@ -886,7 +892,7 @@ class World:
         guild.members[owner_user.id] = Member(guild=guild, user=owner_user)
         guild.members[self.bot_user.id] = Member(guild=guild, user=self.bot_user, role_ids=[bot_role.id])
         self.guilds[guild_id] = guild
-        self.emit("GUILD_CREATE", guild.to_payload())
+        self.emit("GUILD_CREATE", guild.join_payload())
         return guild
 
     def guild_of(self, channel: Channel) -> Guild:

@@ -1,0 +1,449 @@
+"""Weekly prompts under real-world faults: one server's trouble never touches another, and nothing retries forever.
+
+The runner's clock starts on Friday 2026-11-27 at 12:00 UTC; schedules are Fridays 19:00 Europe/London (UTC in
+November), so the first post is due 7 hours in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.bot import AlignmentBot
+from tests.e2e.conftest import BotRunner, Server, eventually
+from tests.e2e.test_prompts import cog, crash, last_outcome, prompt_posts, schedule
+from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Permissions, fast_http_retries
+
+DUE = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
+MESSAGES = "/channels/{channel_id}/messages"
+THREADS = "/channels/{channel_id}/messages/{message_id}/threads"
+
+
+@dataclass
+class Community:
+    """A second server: its admin, its prompt channel and its mod channel."""
+
+    guild: Guild
+    admin: Member
+    prompts: Channel
+    mods: Channel
+
+    @property
+    def as_server(self) -> Server:
+        """View it as the `Server` the shared helpers take."""
+        return Server(fake=None, guild=self.guild, admin=self.admin, member=self.admin, general=self.prompts)  # type: ignore[arg-type]
+
+
+def community(fake: FakeDiscord, name: str) -> Community:
+    """Add a server with an admin, a #prompts channel and a #mods channel."""
+    guild = fake.add_guild(name)
+    admin = guild.add_member(f"{name}-admin", permissions=Permissions.MANAGE_GUILD)
+    return Community(guild, admin, guild.add_text_channel("prompts"), guild.add_text_channel("mods"))
+
+
+async def schedule_in(fake: FakeDiscord, place: Community, **options: Any) -> str:
+    """Schedule Fridays 19:00 London in the community's #prompts, alerts to #mods."""
+    return await schedule(fake, place.as_server, place.prompts, mod_channel=place.mods, **options)
+
+
+def alerts(fake: FakeDiscord, channel: Channel) -> list[str]:
+    """Return the scheduler's alerts in a channel."""
+    return [m.content for m in fake.messages_in(channel) if m.content.startswith("⚠️ Weekly prompts")]
+
+
+def posts_to(fake: FakeDiscord, channel: Channel, route: str = MESSAGES) -> int:
+    """Count the bot's requests to `route` in one channel."""
+    return sum(1 for r in fake.requests_to("POST", route) if f"/channels/{channel.id}/" in r.path)
+
+
+REFUSALS = {
+    "missing permissions": (403, 50013, "Missing Permissions", "Discord says I lack a permission to post"),
+    "missing access": (403, 50001, "Missing Access", "I can't see"),
+    "automod": (400, 200000, "Message was blocked by AutoMod", "AutoMod blocked the post"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REFUSALS))
+async def test_a_refusing_server_fails_once_and_never_delays_another(
+    fake: FakeDiscord, server: Server, runner: BotRunner, kind: str
+) -> None:
+    """Server A's channel refuses the bot: A gets one alert naming the cause and no retries; B posts on time."""
+    status, code, message, cause = REFUSALS[kind]
+    a, b = community(fake, "a"), community(fake, "b")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    await schedule_in(fake, b)
+    fake.refuse(a.prompts, code, message, status=status)
+    await runner.clock.set(DUE)
+    await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))
+    alert = await fake.wait_for_message(a.mods, lambda m: "couldn't post" in m.content)
+    assert cause in alert.content
+    assert await eventually(lambda: last_outcome(bot, a.as_server)) == f"Failed: {alert.content.split(': ', 2)[2][:-1]}"
+    await runner.clock.advance(timedelta(hours=13))
+    await fake.sync()
+    assert posts_to(fake, a.prompts) == 1  # the one refused attempt, never retried
+    assert len(alerts(fake, a.mods)) == 1
+    assert len(prompt_posts(fake, b.prompts)) == 1
+    posted_b = await bot.db.get_schedule(b.guild.id)
+    assert posted_b is not None and posted_b.last_outcome is not None and posted_b.last_outcome.startswith("Posted")
+
+
+async def test_a_deleted_channel_is_named_and_the_next_week_is_still_scheduled(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """A deleted prompt channel fails that week with one alert; the schedule moves on to next week."""
+    a = community(fake, "a")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    a.guild.delete_channel(a.prompts)
+    await fake.sync()
+    await runner.clock.set(DUE)
+    alert = await fake.wait_for_message(a.mods, lambda m: "couldn't post" in m.content)
+    assert "the prompt channel no longer exists" in alert.content
+    row = await eventually(lambda: _advanced(bot, a.guild.id))
+    assert row.next_local_date == "2026-12-04"
+
+
+async def _advanced(bot: AlignmentBot, guild_id: int) -> Any:
+    row = await bot.db.get_schedule(guild_id)
+    return row if row is not None and row.next_local_date != "2026-11-27" else None
+
+
+async def test_a_passing_failure_retries_that_server_alone(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """A 500 on server A's post (every discord.py retry) makes A retry alone a little later; B is not delayed."""
+    a, b = community(fake, "a"), community(fake, "b")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    await schedule_in(fake, b)
+    fake.fail_next("POST", MESSAGES, status=500, times=5, channel=a.prompts)
+    with fast_http_retries():
+        await runner.clock.set(DUE)
+        await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))
+        waiting = await eventually(lambda: _retrying(bot, a.guild.id))
+        assert waiting.attempts == 1 and "server error (500)" in (waiting.retry_reason or "")
+        assert prompt_posts(fake, a.prompts) == []
+        await runner.clock.advance(timedelta(seconds=20))
+        await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
+    await runner.clock.advance(timedelta(hours=1))
+    await fake.sync()
+    assert len(prompt_posts(fake, a.prompts)) == 1 and len(prompt_posts(fake, b.prompts)) == 1
+    assert alerts(fake, a.mods) == []
+
+
+async def _retrying(bot: AlignmentBot, guild_id: int) -> Any:
+    row = await bot.db.get_schedule(guild_id)
+    return row if row is not None and row.retry_at is not None else None
+
+
+async def test_passing_failures_give_up_at_the_deadline_with_one_alert(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """If Discord keeps failing past the grace period, the week fails with one alert; the retries were bounded."""
+    a = community(fake, "a")
+    await runner.start()
+    await schedule_in(fake, a, grace_hours=1)
+    fake.fail_next("POST", MESSAGES, status=503, times=1000, channel=a.prompts)
+    with fast_http_retries(0.001):
+        await runner.clock.set(DUE)
+        for _ in range(12):  # 15 s, 30 s, 1 min, ... then the deadline (1 h 5 min)
+            await asyncio.sleep(0.05)
+            await runner.clock.advance(timedelta(minutes=10))
+        alert = await fake.wait_for_message(a.mods, lambda m: "couldn't post" in m.content)
+    assert "Discord had a server error (503)" in alert.content and "gave up after" in alert.content
+    assert len(alerts(fake, a.mods)) == 1
+    assert posts_to(fake, a.prompts) <= 5 * 10  # a handful of tries (each retried 5 times by discord.py), not a storm
+
+
+async def test_schedule_answers_at_once_while_another_servers_post_hangs(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """While server A's post hangs on Discord, server B's /prompts schedule and post-now answer in time."""
+    a, b = community(fake, "a"), community(fake, "b")
+    await runner.start()
+    await schedule_in(fake, a)
+    fake.stall("POST", MESSAGES, 4.0, channel=a.prompts)
+    await runner.clock.set(DUE)
+    stalled = f"/channels/{a.prompts.id}/messages"
+    await fake.changed.wait_for(
+        lambda: any(r.path.endswith(stalled) and r.status == 0 for r in fake.requests), 5, "A's post to hang"
+    )
+    answer = await schedule_in(fake, b)
+    assert "Prompts will be posted" in answer
+    now = await (await fake.invoke(b.admin, "prompts post-now", channel=b.prompts)).reply()
+    assert now.content.startswith("Posted prompt")
+    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)), timeout=10)
+
+
+async def test_grace_zero_still_posts_on_time(fake: FakeDiscord, server: Server, runner: BotRunner) -> None:
+    """With grace_hours 0, a pass that wakes a moment after the due time still posts: zero means never late."""
+    a = community(fake, "a")
+    bot = await runner.start()
+    await schedule_in(fake, a, grace_hours=0)
+    await runner.clock.set(DUE + timedelta(seconds=2))
+    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
+    assert (await eventually(lambda: last_outcome(bot, a.as_server))).startswith("Posted")
+
+
+async def test_grace_zero_after_downtime_is_reported_not_posted(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """With grace_hours 0, a post an hour overdue (the bot was down) is not made late; the admins are told."""
+    a = community(fake, "a")
+    await runner.start()
+    await schedule_in(fake, a, grace_hours=0)
+    await runner.stop()
+    await runner.clock.set(DUE + timedelta(hours=1))
+    await runner.start()
+    alert = await fake.wait_for_message(a.mods, lambda m: "Missed" in m.content)
+    assert "Missed 1 weekly post(s) while offline" in alert.content
+    assert prompt_posts(fake, a.prompts) == []
+
+
+async def test_an_unavailable_server_at_the_due_time_is_waited_for(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """A re-identify during a server's outage: the week is not lost; the post goes out when the server is back."""
+    a, b = community(fake, "a"), community(fake, "b")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    await schedule_in(fake, b)
+    fake.set_available(a.guild, False)
+    identified = fake.gateway.identify_count
+    await fake.invalidate_session(resumable=False)
+    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 10, "re-identify")
+    await fake.wait_until_connected()
+    await fake.sync()
+    await runner.clock.set(DUE)
+    await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))
+    waiting = await eventually(lambda: _retrying(bot, a.guild.id))
+    assert "unavailable" in (waiting.retry_reason or "")
+    await runner.clock.advance(timedelta(minutes=5))
+    await fake.sync()
+    assert alerts(fake, a.mods) == [] and prompt_posts(fake, a.prompts) == []
+    fake.set_available(a.guild, True)
+    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
+    assert alerts(fake, a.mods) == []
+
+
+async def test_a_thread_created_before_a_crash_is_found_not_retried(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """Crash between opening the thread and recording it: the retry meets 160004 and records that thread, once."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+    original = bot.db.set_post_thread
+    bot.db.set_post_thread = crash  # type: ignore[method-assign]
+    await runner.clock.set(DUE)
+    await fake.wait_for_request("POST", THREADS)
+    await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
+    bot.db.set_post_thread = original  # type: ignore[method-assign]
+    await runner.clock.advance(timedelta(minutes=5))
+    post = await eventually(lambda: _with_thread(bot, server.guild.id))
+    assert post.thread_id == post.message_id
+    await runner.clock.advance(timedelta(days=1))
+    await fake.sync()
+    threads = fake.requests_to("POST", THREADS)
+    assert [r.status for r in threads] == [201, 400]  # created, then "already exists": found and recorded
+    assert len(prompt_posts(fake, server.general)) == 1
+
+
+async def _with_thread(bot: AlignmentBot, guild_id: int) -> Any:
+    post = await bot.db.post_for_occurrence(guild_id, "2026-11-27")
+    return post if post is not None and post.thread_id is not None else None
+
+
+async def test_a_deleted_prompt_message_stops_the_thread_retries(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """The thread failed (5xx) and a moderator deleted the prompt: the retry meets 10008 and stops for good."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+    fake.fail_next("POST", THREADS, status=500, times=5)
+    with fast_http_retries():
+        await runner.clock.set(DUE)
+        post = await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+        await eventually(lambda: _thread_tries(bot, server.guild.id))
+        fake.world.messages[post.id].deleted = True
+        await runner.clock.advance(timedelta(minutes=5))
+        await fake.changed.wait_for(lambda: fake.requests_to("POST", THREADS)[-1].status == 404, 5, "a 404")
+        await runner.clock.advance(timedelta(days=2))
+    await fake.sync()
+    assert len(fake.requests_to("POST", THREADS)) == 6  # the five failed tries of one call, then the 404
+    recorded = await bot.db.post_for_occurrence(server.guild.id, "2026-11-27")
+    assert recorded is not None and not recorded.wants_thread and "deleted" in (recorded.error or "")
+
+
+async def _thread_tries(bot: AlignmentBot, guild_id: int) -> int:
+    post = await bot.db.post_for_occurrence(guild_id, "2026-11-27")
+    return post.thread_attempts if post is not None else 0
+
+
+async def test_thread_retries_are_bounded(fake: FakeDiscord, server: Server, runner: BotRunner) -> None:
+    """A thread Discord never manages to open is tried a few times with backoff, then given up with one alert."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+    fake.fail_next("POST", THREADS, status=502, times=10_000)
+    with fast_http_retries(0.001):
+        await runner.clock.set(DUE)
+        await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+        for _ in range(30):
+            await asyncio.sleep(0.05)
+            await runner.clock.advance(timedelta(minutes=30))
+        alert = await fake.wait_for_message(server.general, lambda m: "discussion thread after" in m.content)
+    assert "after 5 tries" in alert.content
+    assert len(fake.requests_to("POST", THREADS)) == 5 * 5  # five calls, each tried five times by discord.py
+    recorded = await bot.db.post_for_occurrence(server.guild.id, "2026-11-27")
+    assert recorded is not None and not recorded.wants_thread
+
+
+async def test_a_recovered_post_is_reported_as_posted_even_with_an_empty_queue(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """Crash between sending the last queued prompt and recording it: recovery records it and status says posted."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+    for prompt in (await bot.db.list_prompts(server.guild.id, "approved", limit=100))[1:]:
+        await bot.db.update_prompt(server.guild.id, prompt.id, status="retired")
+    bot.db.complete_post = crash  # type: ignore[method-assign]
+    await runner.clock.set(DUE)
+    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    bot = await runner.restart()
+    await runner.clock.advance(timedelta(minutes=1))
+    outcome = await eventually(lambda: _moved_on(bot, server.guild.id))
+    assert outcome.startswith("Posted prompt #") and outcome.endswith("for 2026-11-27")
+    assert len(prompt_posts(fake, server.general)) == 1
+
+
+async def _moved_on(bot: AlignmentBot, guild_id: int) -> str | None:
+    row = await bot.db.get_schedule(guild_id)
+    return row.last_outcome if row is not None and row.next_local_date == "2026-12-04" else None
+
+
+async def test_recovery_checks_permissions_before_resending(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """A post claimed before a crash is not resent into a channel the bot lost access to: one alert instead."""
+    mods = server.guild.add_text_channel("mods")
+    bot = await runner.start()
+    await schedule(fake, server, server.general, mod_channel=mods)
+    cog(bot).scheduler.deliver = crash
+    await runner.clock.set(DUE)
+    await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
+    await runner.stop()
+    server.guild.set_overwrite(server.general, server.guild.bot_member, deny=Permissions.SEND_MESSAGES)
+    await runner.start()
+    await runner.clock.advance(timedelta(minutes=1))
+    alert = await fake.wait_for_message(mods, lambda m: "couldn't post" in m.content)
+    assert "I lack Send Messages" in alert.content
+    assert posts_to(fake, server.general) == 0
+
+
+async def test_a_server_that_removed_the_bot_is_paused_and_resumed_when_it_returns(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """Removing the bot pauses the server's schedule (no weekly failures); adding it back resumes from next week."""
+    a = community(fake, "a")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    fake.remove_bot(a.guild)
+    await fake.sync()
+    assert (await eventually(lambda: _absent(bot, a.guild.id))).last_outcome.startswith("Paused")
+    await runner.clock.set(DUE + timedelta(days=14))
+    await fake.sync()
+    assert not [
+        r for r in fake.requests if f"/channels/{a.prompts.id}/" in r.path or f"/channels/{a.mods.id}/" in r.path
+    ]
+    fake.add_bot_back(a.guild)
+    await fake.sync()
+    resumed = await eventually(lambda: _present(bot, a.guild.id))
+    assert resumed.next_local_date == "2026-12-18"
+    await runner.clock.set(datetime(2026, 12, 18, 19, 0, tzinfo=UTC))
+    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
+    assert alerts(fake, a.mods) == []
+
+
+async def test_a_server_that_removed_the_bot_while_it_was_down_is_paused_at_start(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """Removed while the bot was offline (no event): the start-up pass pauses the schedule instead of failing."""
+    a = community(fake, "a")
+    await runner.start()
+    await schedule_in(fake, a)
+    await runner.stop()
+    a.guild.bot_present = False
+    bot = await runner.start()
+    await eventually(lambda: _absent(bot, a.guild.id))
+    await runner.clock.set(DUE)
+    await fake.sync()
+    assert not [r for r in fake.requests if f"/channels/{a.mods.id}/" in r.path]
+
+
+async def _absent(bot: AlignmentBot, guild_id: int) -> Any:
+    row = await bot.db.get_schedule(guild_id)
+    return row if row is not None and row.absent else None
+
+
+async def _present(bot: AlignmentBot, guild_id: int) -> Any:
+    row = await bot.db.get_schedule(guild_id)
+    return row if row is not None and not row.absent else None
+
+
+async def test_two_moderators_reviewing_at_once_one_wins(fake: FakeDiscord, server: Server, runner: BotRunner) -> None:
+    """Approve and Reject clicked at the same moment: one decision stands, the other moderator hears who was first."""
+    mods = server.guild.add_text_channel("mods")
+    other = server.guild.add_member("carol", permissions=Permissions.MANAGE_GUILD)
+    await runner.start()
+    await schedule(fake, server, server.general, mod_channel=mods)
+    opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
+    text = "Should a lab pause if its own evaluations show deceptive behaviour it cannot explain?"
+    await (await fake.submit_modal(server.member, opened, {"text": text})).reply()
+    review = await fake.wait_for_message(mods, lambda m: "Suggested prompt" in m.text)
+    approve = next(cid for cid in review.custom_ids if cid.endswith(":approve"))
+    reject = next(cid for cid in review.custom_ids if cid.endswith(":reject"))
+    clicks = [await fake.click(server.admin, review, approve), await fake.click(other, review, reject)]
+    answers = [(await click.reply()).content for click in clicks]
+    winners = [a for a in answers if a.startswith("Suggestion #")]
+    losers = [a for a in answers if a.startswith("This suggestion was already")]
+    assert len(winners) == 1 and len(losers) == 1
+    first = server.admin if "approved" in winners[0] else other
+    assert f"<@{first.id}>" in losers[0]
+    dm = fake.world.dm_channel(server.member.user)
+    await fake.wait_for_message(dm, lambda m: "suggestion" in m.content)
+    await runner.clock.advance(timedelta(seconds=1))
+    await fake.sync()
+    assert len([m for m in fake.messages_in(dm) if "suggestion" in m.content]) == 1
+
+
+async def test_the_scheduler_survives_a_failing_next_due_query(
+    fake: FakeDiscord, server: Server, runner: BotRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the next-due query raises once (database locked), the loop logs it, backs off, and still posts."""
+    bot = await runner.start()
+    await schedule(fake, server, server.general)
+    real = bot.db.next_schedule_due
+    calls = 0
+
+    async def locked_once() -> datetime | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return await real()
+
+    bot.db.next_schedule_due = locked_once  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="bot.background"):
+        cog(bot).scheduler.wake()
+        await fake.changed.wait_for(lambda: calls >= 1, 5, "the next-due query")
+        await runner.clock.advance(timedelta(minutes=1))  # past the backoff
+        await runner.clock.set(DUE)
+        await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
+    assert "pass failed" in caplog.text and "database is locked" in caplog.text
+    assert cog(bot).scheduler.loop.running
