@@ -80,7 +80,7 @@ async def test_crash_after_claim_before_send_posts_once_on_restart(
     await fake.sync()
     assert prompt_posts(fake, server.general) == []
     claimed = await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
-    assert claimed.status == "claimed"
+    assert claimed is not None and claimed.status == "claimed"
 
     await runner.restart()
     # The failed step was noted as a passing error, retried on its own after a short backoff.
