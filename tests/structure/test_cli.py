@@ -68,3 +68,16 @@ def test_invalid_content_stops_start_up_with_every_error(tmp_path: Path) -> None
     assert "error(s)" in result.stderr
     assert "readings[3].url: must start with https://" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_content_check_refuses_an_alias_bomb_at_once(tmp_path: Path) -> None:
+    """`content check` on a folder holding a billion-laughs file exits 1 with its file:line error, no traceback."""
+    import shutil  # local: this file is shared, and this test is added without touching its header
+
+    folder = tmp_path / "content"
+    shutil.copytree(FIXTURES / "valid", folder)
+    shutil.copy(FIXTURES / "broken" / "alias-bomb" / "concepts" / "king-midas.yaml", folder / "concepts")
+    result = run_bot("content", "check", str(folder), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "content/concepts/king-midas.yaml:3: uses an anchor (&a)" in result.stderr
+    assert "Traceback" not in result.stderr
