@@ -1,12 +1,15 @@
 """/concept, /concepts, /reading, /tour and /search: read the content, privately by default.
 
 Lookups answer ephemerally so twenty members browsing don't flood the channel; every answer has a
-"Share in channel" button that posts the same card publicly when someone wants to discuss it.
+"Share in channel" button that posts the same card publicly when someone wants to discuss it. An interaction
+response is posted whatever the channel's permissions say, so sharing checks the member's own permissions there,
+and allows one card per member every SHARE_COOLDOWN.
 Buttons and menus are DynamicItems whose custom_id carries their state, so they survive restarts.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal
 
@@ -16,6 +19,8 @@ from discord.ext import commands
 
 from bot.bot import AlignmentBot
 from bot.domain.cards import (
+    SHARE_COOLDOWN,
+    Cooldown,
     concepts_in_step,
     readings_card,
     search_card,
@@ -28,7 +33,7 @@ from bot.domain.search import AUTOCOMPLETE_LIMIT, Library
 from bot.domain.text import truncate
 from bot.errors import UserFacingError
 from bot.render import card_embed
-from bot.ui import ReportingDynamicItem, concept_autocomplete, library_of
+from bot.ui import ReportingDynamicItem, cog_for, concept_autocomplete, library_of
 
 PREFIX = "align"
 Level = Literal["intro", "intermediate", "technical"]
@@ -45,6 +50,35 @@ def concept_or_error(library: Library, name: str) -> Concept:
 
 
 # --- the share target: what a "Share in channel" button re-renders publicly ---
+
+THREAD_TYPES = frozenset(
+    {discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread}
+)
+
+
+class CannotShareHere(UserFacingError):
+    """The member may not post a card in this channel."""
+
+    default_message = "You can't post in this channel, so you can't share a card here."
+
+
+class SharingTooFast(UserFacingError):
+    """The member shared a card moments ago."""
+
+    default_message = "Slow down a little: you shared a card moments ago."
+
+
+def missing_share_permissions(interaction: discord.Interaction[Any]) -> list[str]:
+    """Name the permissions the member lacks to post a card where they clicked (none outside servers)."""
+    if interaction.guild_id is None:
+        return []  # a DM: no channel permissions apply, and both people in it can post there anyway
+    permissions = interaction.permissions  # the member's, in this channel, with overwrites applied
+    if getattr(interaction.channel, "type", None) in THREAD_TYPES:
+        needed = {"Send Messages in Threads": permissions.send_messages_in_threads}
+    else:
+        needed = {"Send Messages": permissions.send_messages}
+    needed["Embed Links"] = permissions.embed_links  # the card is an embed
+    return [name for name, granted in needed.items() if not granted]
 
 
 def render_shared(library: Library, kind: str, key: str) -> Card:
@@ -91,8 +125,18 @@ class ShareButton(
         return cls(match["kind"], match["key"])
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        """Post the card publicly."""
+        """Post the card publicly, if the member may post here and hasn't just shared another."""
+        if missing := missing_share_permissions(interaction):
+            names = " and ".join(missing)
+            raise CannotShareHere(
+                f"You can't share here: posting a card in this channel needs {names}, which you don't have."
+            )
         embed = card_embed(render_shared(library_of(interaction), self.kind, self.key))
+        cog = cog_for(interaction, Concepts, "Sharing is unavailable right now; please try again later.")
+        wait = cog.share_cooldown.try_use(interaction.user.id, cog.bot.clock.now())
+        if wait is not None:
+            seconds = math.ceil(wait.total_seconds())
+            raise SharingTooFast(f"Slow down a little: you can share another card in {seconds} s.")
         embed.set_author(name=f"Shared by {interaction.user.display_name}")
         await interaction.response.send_message(embed=embed)
 
@@ -190,6 +234,7 @@ class Concepts(commands.Cog):
 
     def __init__(self, bot: AlignmentBot) -> None:
         self.bot = bot
+        self.share_cooldown = Cooldown(SHARE_COOLDOWN)
 
     async def cog_load(self) -> None:
         """Register the persistent components so old messages keep working after a restart."""

@@ -1,8 +1,12 @@
-"""Cards for browsing content: the guided tour, step listings, reading lists and search results."""
+"""Cards for browsing content: the guided tour, step listings, reading lists and search results.
+
+Also how often one member may share a card publicly (`Cooldown`), which is pure bookkeeping over the bot's clock.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.domain.content import (
     EMBED_DESCRIPTION_LIMIT,
@@ -112,3 +116,39 @@ def search_card(query: str, hits: list[SearchHit]) -> Card:
         return Card(title=title, description="Nothing matched. Try fewer or different words, or /concept for names.")
     lines = [f"**{hit.title}** ({hit.kind})\n{truncate(hit.snippet, 300)}" for hit in hits]
     return Card(title=title, description=pack_lines(lines, EMBED_DESCRIPTION_LIMIT)[0])
+
+
+# One public card per member this often: enough to share what a discussion needs, too slow to flood a channel.
+SHARE_COOLDOWN = timedelta(seconds=30)
+
+
+class Cooldown:
+    """At most one use per key every `period`; remembers only keys used within the last period."""
+
+    def __init__(self, period: timedelta) -> None:
+        self.period = period
+        # Key -> time of its last use, oldest first (a key is moved to the end when used again).
+        self._last_use: dict[int, datetime] = {}
+
+    def try_use(self, key: int, now: datetime) -> timedelta | None:
+        """Record a use by `key` at `now` and return None, or return how long `key` must still wait."""
+        last = self._last_use.get(key)
+        if last is not None and now - last < self.period:
+            # min(): a clock that stepped backwards must not make anyone wait longer than one period.
+            return min(self.period - (now - last), self.period)
+        self._forget_before(now - self.period)
+        self._last_use.pop(key, None)
+        self._last_use[key] = now
+        return None
+
+    def _forget_before(self, moment: datetime) -> None:
+        """Drop uses older than `moment`, so memory stays bounded by the keys active in one period."""
+        while self._last_use:
+            key, used = next(iter(self._last_use.items()))
+            if used >= moment:
+                break
+            del self._last_use[key]
+
+    def __len__(self) -> int:
+        """How many keys are remembered."""
+        return len(self._last_use)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.e2e.conftest import BotRunner, Server
-from tests.fakediscord import FakeDiscord, Message
+from tests.fakediscord import Channel, FakeDiscord, Member, Message, Permissions
 
 
 def embed_title(message: Message) -> str:
     """Return the first embed's title."""
     return str(message.embeds[0]["title"])
+
+
+async def private_concept(fake: FakeDiscord, who: Member, channel: Channel, name: str = "goodharts-law") -> Message:
+    """Look a concept up as `who` in `channel` and return the private answer with its Share button."""
+    return await (await fake.invoke(who, "concept", {"name": name}, channel=channel)).reply()
 
 
 async def test_autocomplete_is_typo_tolerant_and_capped(fake: FakeDiscord, server: Server, bot: object) -> None:
@@ -107,3 +114,59 @@ async def test_tour_buttons_keep_working_across_a_restart(fake: FakeDiscord, ser
     await (await fake.click(server.member, message, "align:tour:prev:1")).reply()
     message = handle.original_message
     assert message is not None and "Page 2 of" in message.text
+
+
+async def test_share_is_refused_where_the_member_may_not_post(fake: FakeDiscord, server: Server, bot: object) -> None:
+    """In a channel where the member lacks Send Messages, Share answers privately and posts nothing."""
+    announcements = server.guild.add_text_channel("announcements")
+    server.guild.set_overwrite(announcements, server.guild.everyone, deny=Permissions.SEND_MESSAGES)
+    await fake.sync()
+    private = await private_concept(fake, server.member, announcements)
+    share = await fake.click(server.member, private, "align:share:concept:goodharts-law")
+    refusal = await share.reply()
+    assert share.ephemeral
+    assert refusal.content.startswith("You can't share here: posting a card in this channel needs Send Messages")
+    assert fake.messages_in(announcements) == []
+
+
+async def test_share_in_a_thread_needs_send_messages_in_threads(fake: FakeDiscord, server: Server, bot: object) -> None:
+    """In a thread only Send Messages in Threads counts: without it Share is refused, with it Share posts."""
+    thread = server.guild.add_thread(server.general, "reading group")
+    server.guild.set_overwrite(server.general, server.member, deny=Permissions.SEND_MESSAGES_IN_THREADS)
+    await fake.sync()
+    private = await private_concept(fake, server.member, thread)
+    refused = await fake.click(server.member, private, "align:share:concept:goodharts-law")
+    assert (await refused.reply()).content.startswith(
+        "You can't share here: posting a card in this channel needs Send Messages in Threads"
+    )
+    assert refused.ephemeral and fake.messages_in(thread) == []
+
+    # A read-only parent channel whose threads are open to the member: sharing in the thread works.
+    server.guild.set_overwrite(
+        server.general, server.member, deny=Permissions.SEND_MESSAGES, allow=Permissions.SEND_MESSAGES_IN_THREADS
+    )
+    await fake.sync()
+    shared = await fake.click(server.member, private, "align:share:concept:goodharts-law")
+    public = await shared.reply()
+    assert not shared.ephemeral
+    assert public in fake.messages_in(thread)
+
+
+async def test_rapid_shares_post_one_card_until_the_cooldown_passes(
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: object
+) -> None:
+    """Twenty quick Share clicks post one card and get nineteen private "slow down"s; after 30 s sharing works again."""
+    private = await private_concept(fake, server.member, server.general)
+    clicks = [await fake.click(server.member, private, "align:share:concept:goodharts-law") for _ in range(20)]
+    replies = [await click.reply() for click in clicks]
+    public = [reply for click, reply in zip(clicks, replies, strict=True) if not click.ephemeral]
+    refused = [reply.content for click, reply in zip(clicks, replies, strict=True) if click.ephemeral]
+    assert len(public) == 1 and fake.messages_in(server.general) == public
+    assert len(refused) == 19
+    assert all(text.startswith("Slow down a little: you can share another card in") for text in refused)
+
+    await runner.clock.advance(timedelta(seconds=31))
+    again = await fake.click(server.member, private, "align:share:concept:goodharts-law")
+    await again.reply()
+    assert not again.ephemeral
+    assert len(fake.messages_in(server.general)) == 2
