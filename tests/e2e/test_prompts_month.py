@@ -49,6 +49,14 @@ async def settle(fake: FakeDiscord, runner: BotRunner, done: Callable[[], bool])
     raise AssertionError("this week's posts and alerts were not all made within the on-time tolerance")
 
 
+async def reidentify(fake: FakeDiscord) -> None:
+    """Invalidate the bot's session and wait until it has identified again."""
+    identified = fake.gateway.identify_count
+    await fake.invalidate_session(resumable=False)
+    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 10, "a new identify")
+    await fake.wait_until_connected()
+
+
 async def test_a_month_of_twenty_servers_with_faults(fake: FakeDiscord, server: Server, runner: BotRunner) -> None:
     """21 servers, a third refusing the bot, one removing it, two gateway drops: one post a week each, on time."""
     kinds = ["permission", "automod", "forbidden"] * 2 + ["permission"] + [""] * 14
@@ -79,14 +87,7 @@ async def test_a_month_of_twenty_servers_with_faults(fake: FakeDiscord, server: 
             await fake.wait_for_resume()
         await runner.clock.set(due)
         if week == 3:
-            identified = fake.gateway.identify_count
-            await fake.invalidate_session(resumable=False)  # a drop at the due time: the bot identifies anew
-            await fake.gateway.changed.wait_for(
-                lambda n=identified: fake.gateway.identify_count > n,  # type: ignore[misc]
-                10,
-                "identify",
-            )
-            await fake.wait_until_connected()
+            await reidentify(fake)  # a drop at the due time: the bot identifies anew
 
         def week_done(week: int = week) -> bool:
             posted = all(posted_weeks(fake, p) == week == posts_to(fake, p.where.prompts, THREADS) for p in healthy)
@@ -120,5 +121,5 @@ async def test_a_month_of_twenty_servers_with_faults(fake: FakeDiscord, server: 
     # Every message the bot sent in the month, counted: healthy posts, the leaver's first week, one alert per
     # broken week, and the refused attempts (one per week where Discord itself refused).
     refused = sum(len(WEEKS) for p in broken if p.broken != "permission")
-    expected = len(healthy) * len(WEEKS) + 1 + len(broken) * len(WEEKS) + refused
-    assert len(fake.requests_to("POST", MESSAGES)) == expected
+    total = len(healthy) * len(WEEKS) + 1 + len(broken) * len(WEEKS) + refused
+    assert len(fake.requests_to("POST", MESSAGES)) == total
