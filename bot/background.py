@@ -26,7 +26,8 @@ STOP_GRACE = 10.0  # seconds a pass that has begun may take to finish when the b
 
 def backoff(failures: int, first: timedelta = FIRST_RETRY, cap: timedelta = MAX_RETRY) -> timedelta:
     """Return the wait after `failures` failures in a row: first, 2×first, 4×first, … up to `cap`."""
-    return min(first * 2 ** max(failures - 1, 0), cap)
+    doublings = min(max(failures - 1, 0), 30)  # bounded, so a long outage cannot overflow timedelta
+    return min(first * 2**doublings, cap)
 
 
 class BackgroundLoop:
