@@ -302,11 +302,11 @@ class PromptScheduler:
             raise _Refused(f"I lack {', '.join(missing)} in {channel.mention}")
         return channel
 
-    async def post(self, schedule: Schedule, occurrence: str, deadline: datetime) -> str:
+    async def post(self, schedule: Schedule, occurrence: str, deadline: datetime, *, alert: bool = True) -> str:
         """Post the next prompt for `occurrence` once; return what happened, in a sentence.
 
-        A refusal is recorded (and the admins told) here. Raises _Wait for a passing fault (a claimed post is
-        kept, for recover() to find or resend) and _Absent when the bot is no longer in the server.
+        A refusal is recorded (and, with `alert`, the admins told) here. Raises _Wait for a passing fault (a claimed
+        post is kept, for recover() to find or resend) and _Absent when the bot is no longer in the server.
         """
         try:
             channel = self.target_channel(schedule.guild_id, schedule.channel_id, schedule.open_thread)
@@ -316,7 +316,7 @@ class PromptScheduler:
             if prompt is None:
                 raise _Refused("no approved prompts are left; add some with /prompts add")
         except _Refused as refused:
-            return await self.fail(schedule, occurrence, refused.reason)
+            return await self.fail(schedule, occurrence, refused.reason, alert=alert)
         post = await self.bot.db.claim_post(
             guild_id=schedule.guild_id,
             occurrence=occurrence,
@@ -334,7 +334,7 @@ class PromptScheduler:
         try:
             await self.deliver(post, prompt, channel, schedule.ping_role_id)
         except _Refused as refused:
-            return await self.fail(schedule, occurrence, refused.reason, post=post)
+            return await self.fail(schedule, occurrence, refused.reason, post=post, alert=alert)
         remaining = await self.bot.db.count_prompts(schedule.guild_id, "approved")
         if remaining <= LOW_QUEUE:
             await self.alert(
@@ -346,7 +346,8 @@ class PromptScheduler:
     async def post_now(self, schedule: Schedule, occurrence: str) -> str:
         """Post the next prompt at once for `/prompts post-now` (the caller holds the server's lock)."""
         try:
-            return await self.post(schedule, occurrence, self.bot.clock.now() + ON_TIME_TOLERANCE)
+            # The admin who asked reads the outcome in the reply; the mod channel hears only about the queue.
+            return await self.post(schedule, occurrence, self.bot.clock.now() + ON_TIME_TOLERANCE, alert=False)
         except _Absent:
             return "I'm not in this server any more"
         except _Wait as wait:
@@ -358,7 +359,9 @@ class PromptScheduler:
                 await self.bot.db.fail_post(claimed.id, wait.reason, self.bot.clock.now())
             return f"Not posted: {wait.reason}. Please try again in a few minutes"
 
-    async def fail(self, schedule: Schedule, occurrence: str, reason: str, *, post: PromptPost | None = None) -> str:
+    async def fail(
+        self, schedule: Schedule, occurrence: str, reason: str, *, post: PromptPost | None = None, alert: bool = True
+    ) -> str:
         """Record a failed occurrence (its claimed post, if any) and tell the admins once, naming the cause."""
         now = self.bot.clock.now()
         if post is not None:
@@ -372,7 +375,7 @@ class PromptScheduler:
                 error=reason,
                 now=now,
             )
-        if recorded:
+        if recorded and alert:
             await self.alert(schedule, f"I couldn't post the prompt for {occurrence}: {reason}.")
         return f"Failed: {reason}"
 

@@ -445,3 +445,18 @@ async def test_the_scheduler_survives_a_failing_next_due_query(
         await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
     assert "pass failed" in caplog.text and "database is locked" in caplog.text
     assert cog(bot).scheduler.loop.running
+
+
+async def test_post_now_reports_a_refusal_to_the_admin_only(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """/prompts post-now into a channel AutoMod blocks: the admin reads why; the mod channel is not alerted."""
+    a = community(fake, "a")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    fake.refuse(a.prompts, 200000, "Message was blocked by AutoMod", status=400)
+    reply = await (await fake.invoke(a.admin, "prompts post-now", channel=a.prompts)).reply()
+    assert reply.content.startswith("Failed: AutoMod blocked the post")
+    await fake.sync()
+    assert alerts(fake, a.mods) == []
+    assert await bot.db.count_prompts(a.guild.id, "posted") == 0  # the prompt went back to the queue
