@@ -2,6 +2,9 @@
 
 These functions block for tens of milliseconds, so callers run them in a worker thread. matplotlib is
 imported on first use: it costs ~0.4 s and ~20 MB, which the bot only pays once someone asks for a chart.
+
+Text that members or admins typed (the question) is drawn with `parse_math=False`: otherwise matplotlib reads
+`$…$` as mathtext, so "$1B … $100M" comes out as italic maths or makes drawing fail.
 """
 
 from __future__ import annotations
@@ -65,23 +68,25 @@ def histogram_png(bins: Sequence[Bin], summary: Summary, title: str) -> bytes:
     axes.set_xlabel("P(doom), log-odds scale (bins with fewer than 3 members are merged)")
     from matplotlib.ticker import MaxNLocator
 
-    axes.set_title(title[:90])
+    axes.set_title(title[:90], parse_math=False)
     axes.legend(loc="upper left", frameon=False)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(figure)
 
 
 def history_png(points: Sequence[RoundPoint]) -> bytes:
-    """Draw each round's median with its middle half, and dashed lines for members who answered both rounds."""
+    """Draw each published round's median with its middle half, and dashed lines for members who answered both."""
+    shown = [(p, p.results.summary) for p in points if p.results.summary is not None]
     figure = _figure()
     axes = figure.add_subplot()
-    xs = list(range(len(points)))
-    medians = [logit(p.summary.median) for p in points]
-    lower = [medians[i] - logit(p.summary.q1) for i, p in enumerate(points)]
-    upper = [logit(p.summary.q3) - medians[i] for i, p in enumerate(points)]
+    xs = list(range(len(shown)))
+    medians = [logit(s.median) for _, s in shown]
+    lower = [medians[i] - logit(s.q1) for i, (_, s) in enumerate(shown)]
+    upper = [logit(s.q3) - medians[i] for i, (_, s) in enumerate(shown)]
     axes.errorbar(xs, medians, yerr=[lower, upper], fmt="o-", color=BAR_COLOUR, capsize=4, label="median (middle half)")
     labelled = False
-    for index, point in enumerate(points):
+    for index, (point, _) in enumerate(shown):
+        # A pair needs enough members in both rounds, so the round before it is the one drawn just before it.
         if point.same_respondents is not None and index > 0:
             before, after = point.same_respondents
             axes.plot(
@@ -94,7 +99,7 @@ def history_png(points: Sequence[RoundPoint]) -> bytes:
             labelled = True
     axes.axhline(logit(THRESHOLD), color=THRESHOLD_COLOUR, linestyle=":", linewidth=1)
     _probability_axis(axes, "y")
-    axes.set_xticks(xs, [f"#{p.number}\n{p.label}\nn={p.summary.n}" for p in points])
+    axes.set_xticks(xs, [f"#{p.number}\n{p.label}\nn={s.n}" for p, s in shown])
     axes.set_title("Community P(doom) across rounds")
     axes.legend(loc="upper left", frameon=False)
     return _png(figure)

@@ -2,8 +2,9 @@
 
 Reliability: a vote is committed before the member is told it was recorded; buttons are DynamicItems whose
 custom_id carries the round id, so they work after a restart; the poll message is refreshed at most once per
-REFRESH_INTERVAL however fast votes arrive; rounds whose closing time passed while the bot was down are closed
-and their results posted once at start-up.
+REFRESH_INTERVAL however fast votes arrive. Closing a round has three steps (close, post and record the results,
+show the poll message closed); a supervised background loop finishes every step that is not done, at the closing
+time, after a failure (with backoff) and after a restart, and never posts results twice.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,37 +23,46 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import charts
+from bot.background import BackgroundLoop, backoff
 from bot.bot import AlignmentBot
-from bot.clock import sleep_until_or_woken
 from bot.domain.pdoom import (
     BUCKET_LABELS,
+    MAX_MIN_RESPONDENTS,
+    MIN_RESPONDENTS_FLOOR,
+    PLACEHOLDER,
     Estimate,
     PollRound,
+    PublicResults,
     RoundClosed,
     bucket_estimate,
     format_probability,
     history_points,
     parse_estimate,
-    private_bins,
-    summarize,
+    public_results,
 )
 from bot.domain.pdoom_cards import (
     DEFAULT_DEFINITION,
     DEFAULT_HORIZON,
     DEFAULT_QUESTION,
     export_csv,
+    history_lines,
     poll_card,
     results_card,
+    results_title,
+    settings_text,
+    so_far_text,
     submissions_text,
 )
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, error_code
 from bot.render import card_embed
 from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for
 
 log = logging.getLogger(__name__)
 
 REFRESH_INTERVAL = 3.0  # seconds between poll-message edits, however fast votes arrive
-RETRY_AFTER = timedelta(minutes=5)  # when posting results failed for a passing reason
+# A close that failed half-way (Discord down, database locked) is retried after 1, 2, 4, … minutes, at most 30 apart.
+CLOSE_FIRST_RETRY = timedelta(minutes=1)
+CLOSE_MAX_RETRY = timedelta(minutes=30)
 POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
 
 
@@ -159,7 +170,7 @@ class EstimateModal(BaseModal, title="Your P(doom)"):
     estimate: discord.ui.TextInput[EstimateModal] = discord.ui.TextInput(
         label="Probability of doom",
         custom_id="estimate",
-        placeholder="e.g. 15%, 0.15, 1 in 30, <1%, 10-25%",
+        placeholder=PLACEHOLDER,
         max_length=40,
     )
 
@@ -211,6 +222,14 @@ def _png_file(data: bytes, name: str) -> discord.File:
     return discord.File(io.BytesIO(data), filename=name)
 
 
+@dataclass(frozen=True, slots=True)
+class CloseRetry:
+    """A round whose close failed half-way: how many times in a row, and when to try again."""
+
+    failures: int
+    at: datetime
+
+
 @app_commands.guild_only()
 class PDoom(commands.GroupCog, group_name="pdoom"):
     """Community P(doom) polls."""
@@ -220,21 +239,20 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         self.refresher = Debouncer(REFRESH_INTERVAL, self.refresh_poll_message)
         self._rounds: dict[int, PollRound] = {}  # rounds rarely change; votes read them from here
         self._posting = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._closer: asyncio.Task[None] | None = None
+        self._retries: dict[int, CloseRetry] = {}  # round id -> when to retry its close
+        self.closer = BackgroundLoop("pdoom-closer", self.close_due_rounds, bot.clock, ready=bot.wait_until_ready)
 
     async def cog_load(self) -> None:
         """Listen for poll buttons (also on old messages) and start closing rounds on time."""
         self.bot.add_dynamic_items(BucketButton, ExactButton)
-        self._closer = asyncio.create_task(self._close_due_rounds_forever(), name="pdoom-closer")
+        self.closer.start()
 
     async def cog_unload(self) -> None:
         """Stop the closer and pending refreshes, letting a results post that has begun be recorded first."""
         self.bot.remove_dynamic_items(BucketButton, ExactButton)
-        async with self._posting:
-            if self._closer is not None:
-                self._closer.cancel()
-                await asyncio.gather(self._closer, return_exceptions=True)
+        await self.closer.stop()
+        async with self._posting:  # a close begun by /pdoom close finishes too
+            pass
         await self.refresher.close()
 
     # --- rounds and votes ---
@@ -246,6 +264,12 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             raise UserFacingError("This poll no longer exists.")
         self._rounds[round_id] = poll
         return poll
+
+    async def public_results(self, poll: PollRound) -> PublicResults:
+        """Return what may be shown of a round's current answers under its server's minimum respondents."""
+        answers = await self.bot.db.current_answers(poll.id)
+        settings = await self.bot.db.pdoom_settings(poll.guild_id)
+        return public_results(list(answers.values()), settings.min_respondents)
 
     async def record(
         self, interaction: discord.Interaction[Any], round_id: int, estimate: Estimate, source: str
@@ -270,23 +294,24 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         if estimate.note:
             text += f"\n{estimate.note}"
         if poll.show_results_early:
-            summary = summarize(list((await self.bot.db.current_answers(poll.id)).values()))
-            if summary is not None:
-                text += (
-                    f"\nSo far: median **{format_probability(summary.median)}**, middle half "
-                    f"{format_probability(summary.q1)}–{format_probability(summary.q3)}, {summary.n} member(s)."
-                )
+            text += f"\n{so_far_text(await self.public_results(poll))}"
         await interaction.response.send_message(text, ephemeral=True)
         self.refresher.mark(poll.id)
 
     async def refresh_poll_message(self, round_id: int) -> None:
-        """Edit the poll message to show the current count (and aggregates, if the round shows them)."""
-        poll = await self.bot.db.get_round(round_id)
-        if poll is None or poll.message_id is None:
+        """Edit the poll message to show the current count (and, once closed, the public results)."""
+        # Under the closing lock: a refresh that read the round as open must not land after the close's edit.
+        async with self._posting:
+            poll = await self.bot.db.get_round(round_id)
+            if poll is not None:
+                await self.edit_poll_message(poll)
+
+    async def edit_poll_message(self, poll: PollRound) -> None:
+        """Show a round's state on its poll message; a message that is gone or not ours to edit is left alone."""
+        if poll.message_id is None:
             return
-        answers = await self.bot.db.current_answers(poll.id)
-        summary = None if poll.is_open else summarize(list(answers.values()))
-        embed = card_embed(poll_card(poll, len(answers), summary))
+        results = await self.public_results(poll)
+        embed = card_embed(poll_card(poll, results.respondents, None if poll.is_open else results))
         message = self.bot.get_partial_messageable(poll.channel_id).get_partial_message(poll.message_id)
         try:
             await message.edit(embed=embed, view=None if not poll.is_open else discord.utils.MISSING)
@@ -294,66 +319,106 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             log.warning("Poll message of round %s in channel %s is gone or not editable", poll.id, poll.channel_id)
 
     async def results_payload(self, poll: PollRound) -> tuple[discord.Embed, discord.File | None]:
-        """Build a round's results embed and, with at least 3 answers, its histogram (drawn off the loop)."""
-        answers = list((await self.bot.db.current_answers(poll.id)).values())
-        embed = card_embed(results_card(poll, answers, self.bot.library.store.estimates))
-        bins, summary = private_bins(answers), summarize(answers)
-        if not bins or summary is None:
+        """Build a round's results embed and, when its aggregates are public, its histogram (drawn off the loop).
+
+        A chart that cannot be drawn never stops the results: they go out without it, and the error is logged.
+        """
+        results = await self.public_results(poll)
+        embed = card_embed(results_card(poll, results, self.bot.library.store.estimates))
+        if results.summary is None or not results.bins:
             return embed, None
-        png = await asyncio.to_thread(charts.histogram_png, bins, summary, poll.question)
+        try:
+            png = await asyncio.to_thread(charts.histogram_png, results.bins, results.summary, poll.question)
+        except Exception:
+            log.exception(
+                "Drawing the chart of round %s failed (error %s); showing results without it", poll.id, error_code()
+            )
+            return embed, None
         embed.set_image(url="attachment://pdoom.png")
         return embed, _png_file(png, "pdoom.png")
 
-    async def close_and_post(self, poll: PollRound) -> None:
-        """Close a round if open and post its results once; safe to call from several places at once."""
-        async with self._posting:
-            now = self.bot.clock.now()
-            if poll.is_open:
-                await self.bot.db.close_round(poll.id, now)
-            current = await self.bot.db.get_round(poll.id)
-            if current is None or current.results_message_id is not None:
-                return
-            self._rounds[current.id] = current
-            channel = self.bot.get_partial_messageable(current.channel_id)
-            # Closed by an earlier run that may have died between posting and recording: look before posting.
-            title = results_card(current, [], ()).title
-            posted = (
-                None
-                if poll.is_open
-                else await self.bot.find_own_message(current.channel_id, lambda e: e.title == title)
-            )
-            if posted is not None:
-                await self.bot.db.set_results_message(current.id, posted.id)
-                return
-            embed, chart = await self.results_payload(current)
-            try:
-                message = await channel.send(embed=embed, file=chart or discord.utils.MISSING)
-            except (discord.NotFound, discord.Forbidden) as error:
-                # The channel is gone or closed to us: record that, so we don't retry forever.
-                log.warning("Could not post results of round %s in %s: %s", current.id, current.channel_id, error)
-                await self.bot.db.set_results_message(current.id, 0)
-                return
-            await self.bot.db.set_results_message(current.id, message.id)
-            log.info("Posted results of round %s (guild %s)", current.id, current.guild_id)
-        await self.refresh_poll_message(current.id)
+    # --- closing ---
 
-    async def _close_due_rounds_forever(self) -> None:
-        """Close rounds when their time comes; at start-up, catch up on rounds that came due while we were down."""
-        await self.bot.wait_until_ready()
-        retry_at: datetime | None = None
-        while True:
-            now = self.bot.clock.now()
-            for poll in await self.bot.db.rounds_due(now):
-                try:
-                    await self.close_and_post(poll)
-                except Exception:
-                    # Discord hiccups must not stop the closer, nor make it spin: retry in a few minutes.
-                    log.exception("Posting results of round %s failed; retrying later", poll.id)
-                    retry_at = now + RETRY_AFTER
-            moments = [m for m in (await self.bot.db.next_closing_time(), retry_at) if m is not None]
-            await sleep_until_or_woken(self.bot.clock, min(moments, default=None), self._wake)
-            if retry_at is not None and self.bot.clock.now() >= retry_at:
-                retry_at = None
+    async def close_and_post(self, poll: PollRound) -> PollRound:
+        """Close a round if open and finish every step of its close not done yet; return the round as it ends up.
+
+        The steps: close; post the results once and record where (0 when Discord refuses for good); edit the poll
+        message to its closed state and record that. Safe to call from several places at once, and after a crash
+        at any point. Raises when a step failed for a reason that may pass; calling again resumes from that step.
+        """
+        async with self._posting:
+            if poll.is_open:
+                await self.bot.db.close_round(poll.id, self.bot.clock.now())
+            current = await self.bot.db.get_round(poll.id)
+            if current is None:  # deleted meanwhile: nothing left to finish
+                return poll
+            self._rounds[current.id] = current
+            if current.results_message_id is None:
+                # Closed by an earlier call that may have died between posting and recording: look before posting.
+                message_id = await self._post_results(current, look_first=not poll.is_open)
+                await self.bot.db.set_results_message(current.id, message_id)
+                current = replace(current, results_message_id=message_id)
+            if not current.poll_message_closed:
+                await self.edit_poll_message(current)
+                await self.bot.db.set_poll_message_closed(current.id)
+                current = replace(current, poll_message_closed=True)
+            self._retries.pop(current.id, None)
+            return current
+
+    async def _post_results(self, poll: PollRound, *, look_first: bool) -> int:
+        """Post a round's results (or find an earlier, unrecorded post) and return the message id; 0 if refused."""
+        if look_first:
+            title = results_title(poll)
+            earlier = await self.bot.find_own_message(poll.channel_id, lambda e: e.title == title)
+            if earlier is not None:
+                log.info("Found the unrecorded results post of round %s (guild %s)", poll.id, poll.guild_id)
+                return earlier.id
+        embed, chart = await self.results_payload(poll)
+        channel = self.bot.get_partial_messageable(poll.channel_id)
+        try:
+            message = await channel.send(embed=embed, file=chart or discord.utils.MISSING)
+        except (discord.NotFound, discord.Forbidden) as error:
+            # The channel is gone or closed to us: recorded as 0, so we don't retry forever.
+            log.warning("Could not post results of round %s in %s: %s", poll.id, poll.channel_id, error)
+            return 0
+        log.info("Posted results of round %s (guild %s)", poll.id, poll.guild_id)
+        return message.id
+
+    def _retry_later(self, poll: PollRound) -> tuple[str, timedelta]:
+        """Log the failure being handled, plan the next attempt with backoff, and return (error code, delay)."""
+        failures = self._retries[poll.id].failures + 1 if poll.id in self._retries else 1
+        delay = backoff(failures, CLOSE_FIRST_RETRY, CLOSE_MAX_RETRY)
+        self._retries[poll.id] = CloseRetry(failures, self.bot.clock.now() + delay)
+        code = error_code()
+        log.exception(
+            "Closing round %s (guild %s) failed half-way (error %s, %d in a row); retrying in %d s",
+            poll.id,
+            poll.guild_id,
+            code,
+            failures,
+            delay.total_seconds(),
+        )
+        return code, delay
+
+    async def close_due_rounds(self) -> datetime | None:
+        """Finish the closes that are due (closing time passed, or a step left undone); return the next due time."""
+        now = self.bot.clock.now()
+        due = await self.bot.db.rounds_due(now)
+        for poll in due:
+            retry = self._retries.get(poll.id)
+            if retry is not None and retry.at > now:
+                continue
+            try:
+                await self.close_and_post(poll)
+            except Exception:
+                self._retry_later(poll)
+        due_ids = {poll.id for poll in due}
+        # A retry whose time passed for a round no longer due was finished elsewhere; one planned after `now` may be
+        # for a round that failed in /pdoom close since `due` was read (it woke us, so the next pass sees it).
+        self._retries = {k: r for k, r in self._retries.items() if k in due_ids or r.at > now}
+        retries = [r.at for k, r in self._retries.items() if k in due_ids]
+        moments = [await self.bot.db.next_closing_time(), *retries]
+        return min((m for m in moments if m is not None), default=None)
 
     # --- commands ---
 
@@ -401,7 +466,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             await self.bot.db.delete_round(poll.id)
             raise
         await self.bot.db.set_round_message(poll.id, message.id)
-        self._wake.set()
+        self.closer.wake()
         await interaction.followup.send(f"Round {poll.number} is open: {message.jump_url}", ephemeral=True)
 
     @app_commands.command(name="close")
@@ -411,10 +476,42 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
         poll = await self.bot.db.open_round_for_guild(interaction.guild_id)
         if poll is None:
-            raise UserFacingError("No round is open in this server.")
+            # A closed round whose results are still waiting: this is the admin asking to try again now.
+            latest = await self.bot.db.latest_round(interaction.guild_id)
+            if latest is None or latest.close_finished:
+                raise UserFacingError("No round is open in this server.")
+            poll = latest
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.close_and_post(poll)
-        await interaction.followup.send(f"Round {poll.number} is closed and its results are posted.", ephemeral=True)
+        where = f"<#{poll.channel_id}>"
+        try:
+            done = await self.close_and_post(poll)
+        except Exception as error:
+            current = await self.bot.db.get_round(poll.id)
+            if current is None or current.is_open:
+                raise  # the close itself failed: the round is still open, and the error handler says something failed
+            code, _ = self._retry_later(poll)
+            self.closer.wake()  # so it plans the retry
+            if current.results_message_id:
+                text = f"Round {poll.number} is closed and its results are posted in {where}."
+            elif isinstance(error, discord.HTTPException):
+                text = (
+                    f"Round {poll.number} is closed. Discord didn't take the results post just now; "
+                    f"I'll keep trying and post them in {where}."
+                )
+            else:
+                text = (
+                    f"Round {poll.number} is closed, but finishing it failed just now (error {code}); "
+                    f"I'll keep trying, and its results will be in {where}."
+                )
+        else:
+            if done.results_message_id == 0:
+                text = (
+                    f"Round {poll.number} is closed, but I can't post in {where} (the channel is gone or I lack "
+                    "permission there), so its results weren't posted. `/pdoom results` shows them."
+                )
+            else:
+                text = f"Round {poll.number} is closed and its results are posted in {where}."
+        await interaction.followup.send(text, ephemeral=True)
 
     async def _round_or_latest(self, guild_id: int, number: int | None) -> PollRound:
         poll = (
@@ -448,19 +545,23 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
         closed = [p for p in await self.bot.db.rounds(interaction.guild_id) if not p.is_open]
         answers = await self.bot.db.answers_by_round(interaction.guild_id)
-        points = history_points([(p.number, f"{p.opened_at:%b %Y}", answers.get(p.id, {})) for p in closed])
+        settings = await self.bot.db.pdoom_settings(interaction.guild_id)
+        points = history_points(
+            [(p.number, f"{p.opened_at:%b %Y}", answers.get(p.id, {})) for p in closed], settings.min_respondents
+        )
         if not points:
             raise UserFacingError("No closed round has answers yet; history starts after the first round closes.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        png = await asyncio.to_thread(charts.history_png, points)
-        lines = [
-            f"**Round {p.number}** ({p.label}): median {format_probability(p.summary.median)}, "
-            f"middle half {format_probability(p.summary.q1)}–{format_probability(p.summary.q3)}, n={p.summary.n}"
-            for p in points
-        ]
-        embed = discord.Embed(title="P(doom) across rounds", description="\n".join(lines)[:4000])
-        embed.set_image(url="attachment://history.png")
-        await interaction.followup.send(embed=embed, file=_png_file(png, "history.png"), ephemeral=True)
+        embed = discord.Embed(title="P(doom) across rounds", description="\n".join(history_lines(points))[:4000])
+        chart = None
+        if any(p.results.summary is not None for p in points):
+            try:
+                chart = _png_file(await asyncio.to_thread(charts.history_png, points), "history.png")
+            except Exception:
+                log.exception("Drawing the history of guild %s failed (error %s)", interaction.guild_id, error_code())
+        if chart is not None:
+            embed.set_image(url="attachment://history.png")
+        await interaction.followup.send(embed=embed, file=chart or discord.utils.MISSING, ephemeral=True)
 
     @app_commands.command(name="mine")
     async def mine(self, interaction: discord.Interaction) -> None:
@@ -487,12 +588,34 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         rounds = await self.bot.db.rounds(interaction.guild_id)
         if not rounds:
             raise UserFacingError("No rounds to export yet.")
-        text = export_csv(rounds, await self.bot.db.answers_by_round(interaction.guild_id))
+        settings = await self.bot.db.pdoom_settings(interaction.guild_id)
+        text = export_csv(rounds, await self.bot.db.answers_by_round(interaction.guild_id), settings.min_respondents)
         await interaction.response.send_message(
-            "Aggregates only: no individual answers are included.",
+            "Aggregates only: no individual answers are included, and rounds with fewer than "
+            f"{settings.min_respondents} respondents show only their count.",
             file=discord.File(io.BytesIO(text.encode()), filename="pdoom-rounds.csv"),
             ephemeral=True,
         )
+
+    @app_commands.command(name="settings")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(
+        min_respondents=f"Show a round's results only once this many members answered ({MIN_RESPONDENTS_FLOOR} or "
+        "more; default 5)"
+    )
+    async def settings_command(
+        self,
+        interaction: discord.Interaction,
+        min_respondents: app_commands.Range[int, MIN_RESPONDENTS_FLOOR, MAX_MIN_RESPONDENTS] | None = None,
+    ) -> None:
+        """See or change this server's poll settings (Manage Server)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
+        if min_respondents is None:
+            settings = await self.bot.db.pdoom_settings(interaction.guild_id)
+        else:
+            settings = await self.bot.db.set_pdoom_min_respondents(interaction.guild_id, min_respondents)
+            log.info("Guild %s set min_respondents to %s", interaction.guild_id, min_respondents)
+        await interaction.response.send_message(settings_text(settings), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

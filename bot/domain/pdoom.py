@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,18 @@ MAX_P = 0.9999  # 99.99%
 THRESHOLD = 0.10  # the essay's question: above or below 10%?
 MIN_BIN_COUNT = 3  # public histograms never show a bin with fewer members than this
 
-ACCEPTED_FORMS = "`15`, `15%`, `0.15`, `1 in 30`, `1/30`, `1e-3`, `<1%`, `>90%` or a range like `10-25%`"
+# Aggregates of a round are published only from this many respondents: with 1 the median is the answer, with 2
+# the quartiles give both answers, with 3 the quartiles and median give all three.
+DEFAULT_MIN_RESPONDENTS = 5
+MIN_RESPONDENTS_FLOOR = 3  # a server may lower its minimum to this, never below
+MAX_MIN_RESPONDENTS = 100
+
+ACCEPTED_FORMS = (
+    "`15` or `15%` (a bare number from 1 up is a percentage), `0.15` (below 1: a probability), `1 in 30`, `1/30`, "
+    "`<1%`, `>90%` or a range like `10-25%`"
+)
+# What the exact-value form shows in its empty field (Discord allows at most 100 characters).
+PLACEHOLDER = "15 or 15% · 0.15 = 15% · 1 = 1% · 1 in 30 · <1% · 10-25%"
 
 # Buttons: ranges chosen for long tails, each stored as the midpoint the parser gives its label.
 BUCKET_LABELS: tuple[str, ...] = ("<1%", "1-5%", "5-10%", "10-25%", "25-50%", "50-75%", "75-90%", ">90%")
@@ -42,45 +54,60 @@ class Estimate:
     note: str | None = None
 
 
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
-_ONE_IN = re.compile(rf"^(?P<a>{_NUMBER})(?:in|/|:)(?P<b>{_NUMBER})$")
-_RANGE = re.compile(rf"^(?P<a>{_NUMBER})(?P<pa>%?)(?:-|–|—|to)(?P<b>{_NUMBER})(?P<pb>%?)$")
-_BOUND = re.compile(rf"^(?P<op><=?|>=?|under|below|over|above|lessthan|morethan)(?P<x>{_NUMBER})(?P<pct>%?)$")
+# The parser's rules (README, "P(Doom) polls", lists them for members; tests/unit/test_pdoom.py has a row for each):
+#  1. Normalise: Unicode NFKC (fullwidth １５％ becomes 15%), digits of any script become 0-9, case and spaces are
+#     ignored, "percent" and ٪ mean %, a comma between groups of three digits (1,000) separates thousands and any
+#     other comma is a decimal point (0,15).
+#  2. A number with % is a percentage.
+#  3. A bare number of 1 or more is a percentage, below 1 a probability: 1 = 1.0 = 1%, 1.5 = 1.5%, 0.15 = 15%.
+#  4. A range (10-25%, 10 to 25, 0.1-0.2) reads both ends on one scale: percentages if either end has % or the
+#     upper end is 1 or more (0-1 is 0%-1%), else probabilities; it is recorded at its midpoint.
+#  5. "a in b", "a/b" and "a:b" are the fraction a/b (1 in 30 = 3.3%).
+#  6. "<x" records halfway to 0 (x/2), ">x" halfway to 100%; x is read by rules 2-3.
+#  7. The result must lie in 0%-100%; it is clamped into 0.01%-99.99%, with a note when that changed it.
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]+)?"
+_FRACTION = re.compile(rf"^(?P<a>{_NUMBER})(?:in|/|:|⁄)(?P<b>{_NUMBER})$")
+_RANGE = re.compile(rf"^(?P<a>{_NUMBER})(?P<pa>%?)(?:-|–|—|−|to)(?P<b>{_NUMBER})(?P<pb>%?)$")
+_BOUND = re.compile(rf"^(?P<op><=?|>=?|≤|≥|under|below|over|above|lessthan|morethan)(?P<x>{_NUMBER})(?P<pct>%?)$")
 _PLAIN = re.compile(rf"^(?P<x>{_NUMBER})(?P<pct>%?)$")
+_THOUSANDS = re.compile(r"(?<![0-9.,])([1-9][0-9]{0,2})((?:,[0-9]{3})+)(?![0-9,])")
+_BELOW = frozenset({"<", "<=", "≤", "under", "below", "lessthan"})
+
+
+def _normalise(text: str) -> str:
+    """Apply rule 1: one spelling for every way of writing the same number."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+    text = re.sub(r"\s+", "", text).replace("percent", "%").replace("٪", "%")  # NFKC keeps the Arabic percent sign
+    text = _THOUSANDS.sub(lambda m: m[1] + m[2].replace(",", ""), text)
+    return text.replace(",", ".")
 
 
 def _scalar(number: str, percent: bool) -> float:
-    """Read one number: with % it is a percentage; above 1 it is a percentage too; else a probability."""
+    """Read one number by rules 2 and 3."""
     value = float(number)
-    if percent:
-        return value / 100
-    # "15" and "1.5" mean percent, and so does a bare "1"; "0.15", "1.0" and "1e-3" are probabilities.
-    if value > 1 or number == "1":
-        return value / 100
-    return value
+    return value / 100 if percent or value >= 1 else value
 
 
 def parse_estimate(text: str) -> Estimate:
-    """Parse a probability as members write it, clamping it into (0.01%, 99.99%) with a note."""
+    """Parse a probability as members write it (the rules above), clamping it into 0.01%-99.99% with a note."""
     raw = text.strip()
-    compact = re.sub(r"\s+", "", raw.casefold()).replace(",", ".").replace("percent", "%")
+    compact = _normalise(raw)
     if not compact:
         raise EstimateError(f"Please type a probability, for example {ACCEPTED_FORMS}.")
     value: float | None = None
-    if match := _ONE_IN.match(compact):
+    if match := _FRACTION.match(compact):
         denominator = float(match["b"])
         if denominator > 0:
             value = float(match["a"]) / denominator
     elif match := _RANGE.match(compact):
-        # "10-25%": a % on either end applies to both.
-        percent = bool(match["pa"] or match["pb"])
+        percent = bool(match["pa"] or match["pb"]) or float(match["b"]) >= 1
         low, high = _scalar(match["a"], percent), _scalar(match["b"], percent)
         if low <= high:
-            value = (low + high) / 2
+            value = high if high > 1 else (low + high) / 2  # an end above 100% is refused below, like 150%
     elif match := _BOUND.match(compact):
         bound = _scalar(match["x"], bool(match["pct"]))
-        below = match["op"] in ("<", "<=", "under", "below", "lessthan")
-        value = bound / 2 if below else (bound + 1) / 2
+        value = bound / 2 if match["op"] in _BELOW else (bound + 1) / 2
     elif match := _PLAIN.match(compact):
         value = _scalar(match["x"], bool(match["pct"]))
     if value is None or not math.isfinite(value):
@@ -212,40 +239,86 @@ def private_bins(values: Sequence[float], min_count: int = MIN_BIN_COUNT) -> lis
 
 
 @dataclass(frozen=True, slots=True)
+class PollSettings:
+    """A server's poll settings."""
+
+    guild_id: int
+    min_respondents: int = DEFAULT_MIN_RESPONDENTS
+
+
+def respondents_text(respondents: int) -> str:
+    """Say how many members answered."""
+    return "1 member answered" if respondents == 1 else f"{respondents} members answered"
+
+
+@dataclass(frozen=True, slots=True)
+class PublicResults:
+    """What anyone may see of a round: how many answered always; aggregates and bins only with enough of them."""
+
+    respondents: int
+    minimum: int
+    summary: Summary | None
+    bins: tuple[Bin, ...] = ()
+
+    @property
+    def withheld(self) -> bool:
+        """Whether members answered but too few for their aggregate to be shown."""
+        return self.respondents > 0 and self.summary is None
+
+    @property
+    def reason(self) -> str:
+        """Explain why the aggregate is withheld, e.g. "3 members answered; results are shown from 5, …"."""
+        return (
+            f"{respondents_text(self.respondents)}; results are shown from {self.minimum}, "
+            "so nobody's answer can be worked out."
+        )
+
+
+def effective_minimum(minimum: int) -> int:
+    """Return the respondents a round needs before its aggregates are shown (a setting never goes below the floor)."""
+    return max(minimum, MIN_RESPONDENTS_FLOOR)
+
+
+def public_results(values: Sequence[float], minimum: int = DEFAULT_MIN_RESPONDENTS) -> PublicResults:
+    """Return what may be published of a round's answers: no aggregate at all below the minimum respondents."""
+    minimum = effective_minimum(minimum)
+    if len(values) < minimum:
+        return PublicResults(len(values), minimum, None)
+    return PublicResults(len(values), minimum, summarize(values), tuple(private_bins(values)))
+
+
+@dataclass(frozen=True, slots=True)
 class RoundPoint:
-    """One round on the history chart."""
+    """One round in the history: its public results, and how the members who also answered before moved."""
 
     number: int
     label: str
-    summary: Summary
-    # Median of this round and of the previous one, over members who answered both (None if fewer than 3).
+    results: PublicResults
+    # Median of the previous round and of this one, over members who answered both (None unless enough did).
     same_respondents: tuple[float, float] | None
 
 
 def history_points(
-    rounds: Sequence[tuple[int, str, dict[int, float]]], min_overlap: int = MIN_BIN_COUNT
+    rounds: Sequence[tuple[int, str, dict[int, float]]], minimum: int = DEFAULT_MIN_RESPONDENTS
 ) -> list[RoundPoint]:
-    """Build chart points from (round number, label, {member: value}) in order.
+    """Build history points from (round number, label, {member: value}) in order, for rounds with answers.
 
     The "same respondents" pair compares a round with the previous one using only members who answered both,
-    which separates minds changing from the crowd changing.
+    which separates minds changing from the crowd changing. It is a published aggregate too, so it needs as many
+    members as a round's results do.
     """
+    minimum = effective_minimum(minimum)
     points: list[RoundPoint] = []
-    previous: dict[int, float] | None = None
+    previous: dict[int, float] = {}
     for number, label, answers in rounds:
-        summary = summarize(list(answers.values()))
-        if summary is None:
-            previous = answers
-            continue
-        pair = None
-        if previous is not None:
+        if answers:
             both = answers.keys() & previous.keys()
-            if len(both) >= min_overlap:
-                pair = (
-                    statistics.median(previous[m] for m in both),
-                    statistics.median(answers[m] for m in both),
-                )
-        points.append(RoundPoint(number, label, summary, pair))
+            pair = (
+                (statistics.median(previous[m] for m in both), statistics.median(answers[m] for m in both))
+                if len(both) >= minimum
+                else None
+            )
+            points.append(RoundPoint(number, label, public_results(list(answers.values()), minimum), pair))
         previous = answers
     return points
 
@@ -267,12 +340,18 @@ class PollRound:
     opened_at: datetime
     closes_at: datetime | None
     closed_at: datetime | None
-    results_message_id: int | None
+    results_message_id: int | None  # 0: Discord refused the post for good (channel gone, permission missing)
+    poll_message_closed: bool = False  # the poll message shows the closed state (the last step of a close)
 
     @property
     def is_open(self) -> bool:
         """Whether the round still takes answers."""
         return self.closed_at is None
+
+    @property
+    def close_finished(self) -> bool:
+        """Whether every step of closing the round is done: closed, results posted and recorded, message edited."""
+        return self.closed_at is not None and self.results_message_id is not None and self.poll_message_closed
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import migrations
 from bot.db import Database
 from bot.domain.pdoom import RoundAlreadyOpen, RoundClosed
 
@@ -80,8 +81,8 @@ async def test_closed_round_refuses_votes_and_closes_once(db: Database) -> None:
     assert await db.submissions(GUILD, 7) == []
 
 
-async def test_rounds_due_are_overdue_or_missing_results(db: Database) -> None:
-    """Due rounds are open past their closing time, or closed without posted results."""
+async def test_rounds_due_are_overdue_or_missing_a_step_of_their_close(db: Database) -> None:
+    """Due rounds are open past their closing time, or closed without recorded results or a closed poll message."""
     overdue = await open_round(db, GUILD, closes_at=NOW - timedelta(minutes=1))
     later = await open_round(db, OTHER_GUILD, closes_at=NOW + timedelta(hours=1))
     assert [r.id for r in await db.rounds_due(NOW)] == [overdue.id]
@@ -89,8 +90,31 @@ async def test_rounds_due_are_overdue_or_missing_results(db: Database) -> None:
     await db.close_round(overdue.id, NOW)
     assert [r.id for r in await db.rounds_due(NOW)] == [overdue.id]  # results not posted yet
     await db.set_results_message(overdue.id, 555)
+    due = await db.rounds_due(NOW)
+    assert [(r.id, r.results_message_id, r.poll_message_closed) for r in due] == [(overdue.id, 555, False)]
+    await db.set_poll_message_closed(overdue.id)
     assert await db.rounds_due(NOW) == []
+    finished = await db.get_round(overdue.id)
+    assert finished is not None and finished.close_finished
     assert await db.next_closing_time() == later.closes_at
+
+
+async def test_min_respondents_defaults_to_five_and_is_stored_per_server(db: Database) -> None:
+    """A server's minimum respondents is 5 until an admin changes it; the change stays with that server."""
+    assert (await db.pdoom_settings(GUILD)).min_respondents == 5
+    assert (await db.set_pdoom_min_respondents(GUILD, 8)).min_respondents == 8
+    assert (await db.set_pdoom_min_respondents(GUILD, 3)).min_respondents == 3
+    assert (await db.pdoom_settings(GUILD)).min_respondents == 3
+    assert (await db.pdoom_settings(OTHER_GUILD)).min_respondents == 5
+
+
+@pytest.mark.parametrize("minimum", [2, 0, -1])
+async def test_min_respondents_below_three_is_refused_by_the_schema(db: Database, minimum: int) -> None:
+    """The table's CHECK refuses a minimum below 3, whatever the caller does, and keeps the old value."""
+    await db.set_pdoom_min_respondents(GUILD, 6)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        await db.set_pdoom_min_respondents(GUILD, minimum)
+    assert (await db.pdoom_settings(GUILD)).min_respondents == 6
 
 
 async def test_forget_deletes_one_members_estimates_in_one_server(db: Database) -> None:
@@ -113,3 +137,21 @@ async def test_a_recorded_vote_is_committed_before_returning(db: Database, tmp_p
     with sqlite3.connect(tmp_path / "bot.sqlite3") as other:
         assert other.execute("SELECT user_id, value FROM pdoom_current").fetchall() == [(7, 0.25)]
         assert other.execute("SELECT count(*) FROM pdoom_votes").fetchone() == (1,)
+
+
+async def test_migration_marks_rounds_finished_before_it_as_done(tmp_path: Path) -> None:
+    """Upgrading keeps rounds whose results were posted out of the closer's work; an unposted one stays due."""
+    path = tmp_path / "old.sqlite3"
+    await (await Database.open(path, [m for m in migrations.discover() if m.version < 4])).close()
+    with sqlite3.connect(path) as conn:  # rows as the code before migration 4 left them
+        for number, results_message_id in ((1, 555), (2, None)):
+            conn.execute(
+                "INSERT INTO pdoom_rounds (guild_id, number, channel_id, question, doom_definition, horizon, "
+                "show_results_early, opened_by, opened_at, closed_at, results_message_id) "
+                "VALUES (?, ?, 10, 'q', 'd', 'h', 0, 1, ?, ?, ?)",
+                (GUILD, number, NOW.isoformat(), NOW.isoformat(), results_message_id),
+            )
+    async with await Database.open(path) as db:
+        assert [r.number for r in await db.rounds_due(NOW)] == [2]
+        finished = await db.get_round_by_number(GUILD, 1)
+        assert finished is not None and finished.close_finished

@@ -122,13 +122,19 @@ async def test_extreme_input_is_clamped_with_a_note(fake: FakeDiscord, server: S
 
 
 async def test_results_only_after_answering(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
-    """In a round that shows results early, a member sees the aggregate only after answering; never before."""
+    """In a round that shows results early, a member sees the aggregate only after answering (from 5 members)."""
     poll = await open_poll(fake, server, show_results=True)
     before = await (await fake.invoke(server.member, "pdoom results", channel=server.general)).reply()
     assert before.content.startswith("Answer round 1 first")
+    others = [server.guild.add_member(f"early{i}") for i in range(4)]
+    await fake.sync()
+    first = await vote(fake, others[0], poll)
+    assert "So far: 1 member answered; results are shown from 5" in first and "median" not in first
+    for member in others[1:]:
+        await vote(fake, member, poll)
     answer = await vote(fake, server.member, poll)
     assert "So far: median **17.5%**" in answer
-    public = await fake.wait_for_message(server.general, lambda m: m.id == poll.id and "Respondents\n1" in m.text)
+    public = await fake.wait_for_message(server.general, lambda m: m.id == poll.id and "Respondents\n5" in m.text)
     assert "Median" not in public.text  # the public message never anchors members who haven't answered
     after = await (await fake.invoke(server.member, "pdoom results", channel=server.general)).reply()
     assert "Median" in after.text and "17.5%" in after.text
@@ -250,16 +256,25 @@ async def test_mine_and_forget(fake: FakeDiscord, server: Server, bot: Alignment
 
 
 async def test_export_has_aggregates_only(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
-    """The CSV export lists per-round aggregates and no member ids."""
-    poll = await open_poll(fake, server)
-    voters = [server.guild.add_member(f"v{i}") for i in range(4)]
+    """The CSV export lists per-round aggregates, no member ids, and only the count for a round of 2 members."""
+    voters = [server.guild.add_member(f"v{i}") for i in range(5)]
     await fake.sync()
+    poll = await open_poll(fake, server)
     for member in voters:
         await vote(fake, member, poll)
+    await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply()
+    handle = await fake.invoke(server.admin, "pdoom open", channel=server.general)
+    assert (await handle.reply()).content.startswith("Round 2")
+    second = await fake.wait_for_message(server.general, lambda m: "P(doom) round 2:" in m.text)
+    for member in voters[:2]:
+        await vote(fake, member, second)
     reply = await (await fake.invoke(server.admin, "pdoom export", channel=server.general)).reply()
     data = reply.attachments[0].data.decode()
     rows = list(csv.DictReader(io.StringIO(data)))
-    assert rows[0]["respondents"] == "4" and rows[0]["median"] == "0.175"
+    assert rows[0]["respondents"] == "5" and rows[0]["median"] == "0.175" and rows[0]["histogram"]
+    assert rows[1]["respondents"] == "2"
+    assert all(rows[1][c] == "" for c in ("median", "q1", "q3", "geometric_mean_odds", "share_above_10pct"))
+    assert rows[1]["histogram"] == ""
     assert all(str(m.id) not in data for m in voters)
 
 

@@ -7,8 +7,11 @@ import pytest
 
 from bot.domain.pdoom import (
     BUCKET_LABELS,
+    DEFAULT_MIN_RESPONDENTS,
     MAX_P,
     MIN_P,
+    MIN_RESPONDENTS_FLOOR,
+    PLACEHOLDER,
     EstimateError,
     bucket_estimate,
     format_probability,
@@ -16,35 +19,63 @@ from bot.domain.pdoom import (
     history_points,
     parse_estimate,
     private_bins,
+    public_results,
     summarize,
 )
 
 
+# One or more rows per rule of the parser (the rules are listed above `parse_estimate` and in the README).
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("15", 0.15),
-        ("15%", 0.15),
+        # 1. Normalising: spaces, case, "percent", fullwidth forms (NFKC), any script's digits, decimal commas,
+        # thousands separators.
         (" 15 % ", 0.15),
+        ("50 percent", 0.5),
+        ("50 PERCENT", 0.5),
+        ("１５％", 0.15),
+        ("١٥", 0.15),
+        ("١٥٪", 0.15),
+        ("0,15", 0.15),
+        ("12,5%", 0.125),
+        ("1 in 1,000", 0.001),
+        ("1 in 10,000", 0.0001),
+        # 2. A number with % is a percentage.
+        ("15%", 0.15),
+        ("2.5%", 0.025),
+        ("0.5%", 0.005),
+        # 3. A bare number of 1 or more is a percentage, below 1 a probability.
+        ("15", 0.15),
+        ("1", 0.01),
+        ("1.0", 0.01),
+        ("1.5", 0.015),
         ("0.15", 0.15),
         (".15", 0.15),
-        ("0,15", 0.15),
-        ("1 in 30", 1 / 30),
-        ("1/30", 1 / 30),
-        ("1:30", 1 / 30),
         ("1e-3", 0.001),
-        ("2.5%", 0.025),
-        ("1", 0.01),
-        ("1.5", 0.015),
-        ("<1%", 0.005),
-        ("< 10%", 0.05),
-        (">90%", 0.95),
+        # 4. A range reads both ends on one scale (% on either end, or an upper end of 1 or more: percentages).
         ("10-25%", 0.175),
         ("10–25%", 0.175),
         ("10% - 25%", 0.175),
+        ("10% - 25", 0.175),
         ("10 to 25", 0.175),
         ("0.1-0.2", 0.15),
-        ("50 percent", 0.5),
+        ("0-1", 0.005),
+        ("0.5-1", 0.0075),
+        ("0.5%-0.8", 0.0065),
+        # 5. Fractions.
+        ("1 in 30", 1 / 30),
+        ("1/30", 1 / 30),
+        ("1:30", 1 / 30),
+        ("½", 0.5),
+        # 6. Bounds record halfway to 0 or to 100%.
+        ("<1%", 0.005),
+        ("< 10%", 0.05),
+        ("<1", 0.005),
+        ("below 2", 0.01),
+        ("≤5%", 0.025),
+        (">90%", 0.95),
+        (">0.9", 0.95),
+        ("more than 50", 0.75),
     ],
 )
 def test_accepted_forms(text: str, expected: float) -> None:
@@ -55,21 +86,32 @@ def test_accepted_forms(text: str, expected: float) -> None:
     assert estimate.note is None
 
 
-@pytest.mark.parametrize("text", ["", "   ", "abc", "fifteen", "150%", "-5", "1/0", "25-10%", "1e400", "10%%", "5 in"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "abc", "fifteen", "150%", "-5", "1/0", "2 in 1", "25-10%", "1e400", "10%%", "5 in", "1,500", "0-150"],
+)
 def test_rejected_forms_explain_what_is_accepted(text: str) -> None:
     """Anything else is refused with a sentence that lists the accepted forms."""
     with pytest.raises(EstimateError, match="1 in 30"):
         parse_estimate(text)
 
 
+# 7. Clamping into 0.01%-99.99%.
 @pytest.mark.parametrize(
-    ("text", "value"), [("0", MIN_P), ("0%", MIN_P), ("1e-9", MIN_P), ("100%", MAX_P), ("1.0", MAX_P)]
+    ("text", "value"),
+    [("0", MIN_P), ("0%", MIN_P), ("1e-9", MIN_P), ("0-0", MIN_P), ("100%", MAX_P), ("100", MAX_P), ("1 in 1", MAX_P)],
 )
 def test_extremes_are_clamped_with_a_note(text: str, value: float) -> None:
     """0% and 100% are recorded as 0.01% and 99.99%, with a note saying so."""
     estimate = parse_estimate(text)
     assert estimate.value == value
     assert estimate.note is not None and "capped" in estimate.note
+
+
+def test_the_forms_placeholder_fits_discord() -> None:
+    """The exact-value form's placeholder is within Discord's 100 characters and parses as it claims."""
+    assert len(PLACEHOLDER) <= 100
+    assert math.isclose(parse_estimate("1").value, 0.01) and math.isclose(parse_estimate("0.15").value, 0.15)
 
 
 def test_every_bucket_label_parses_to_its_midpoint() -> None:
@@ -131,13 +173,54 @@ def test_private_bins_hide_tiny_rounds() -> None:
     assert private_bins([0.1, 0.2]) == []
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_small_rounds_publish_no_aggregate(count: int) -> None:
+    """Below the default minimum of 5 respondents only the count is public: no summary, no bins, and a reason."""
+    results = public_results([0.01 * (i + 1) for i in range(count)])
+    assert (results.respondents, results.minimum, results.summary, results.bins) == (count, 5, None, ())
+    assert results.withheld
+    who = "1 member answered" if count == 1 else f"{count} members answered"
+    assert results.reason == f"{who}; results are shown from 5, so nobody's answer can be worked out."
+
+
+def test_rounds_with_enough_respondents_publish_aggregates() -> None:
+    """From the minimum on, the summary and the merged bins are public; with nobody, nothing is withheld."""
+    values = [0.01, 0.05, 0.1, 0.2, 0.5]
+    results = public_results(values, DEFAULT_MIN_RESPONDENTS)
+    assert results.summary == summarize(values) and results.bins == tuple(private_bins(values))
+    assert not results.withheld
+    assert not public_results([]).withheld and public_results([]).summary is None
+    assert public_results(values, minimum=6).summary is None
+
+
+def test_the_minimum_never_drops_below_the_floor() -> None:
+    """A setting below 3 counts as 3: two answers are never summarised."""
+    assert MIN_RESPONDENTS_FLOOR == 3
+    assert public_results([0.1, 0.2], minimum=1).summary is None
+    assert public_results([0.1, 0.2], minimum=1).minimum == 3
+    assert public_results([0.1, 0.2, 0.3], minimum=1).summary is not None
+
+
 def test_history_tracks_same_respondents() -> None:
-    """The same-respondents pair uses only members who answered both rounds, and needs at least three."""
+    """The same-respondents pair uses only members who answered both rounds, and needs the minimum respondents."""
     first = {1: 0.1, 2: 0.2, 3: 0.3, 4: 0.9}
     second = {1: 0.2, 2: 0.3, 3: 0.4, 5: 0.01}
     third = {6: 0.5}
-    points = history_points([(1, "Jan", first), (2, "Feb", second), (3, "Mar", third)])
+    points = history_points([(1, "Jan", first), (2, "Feb", second), (3, "Mar", third)], minimum=3)
     assert [p.number for p in points] == [1, 2, 3]
     assert points[0].same_respondents is None
     assert points[1].same_respondents == (0.2, 0.3)
     assert points[2].same_respondents is None  # no overlap
+    assert points[2].results.summary is None and points[2].results.respondents == 1
+
+
+def test_history_withholds_small_rounds_and_small_overlaps() -> None:
+    """With the default minimum of 5, rounds of 4 show only their count and a 4-member overlap is not compared."""
+    first = {m: 0.1 * m for m in range(1, 6)}
+    second = {m: 0.05 * m for m in range(2, 9)}  # 4 members answered both
+    small = {m: 0.2 for m in range(1, 5)}
+    points = history_points([(1, "Jan", first), (2, "Feb", second), (3, "Mar", small), (4, "Apr", {})])
+    assert [p.number for p in points] == [1, 2, 3]
+    assert points[0].results.summary is not None and points[1].results.summary is not None
+    assert points[1].same_respondents is None
+    assert points[2].results.summary is None and points[2].results.withheld
