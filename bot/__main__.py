@@ -1,4 +1,4 @@
-"""Start-up: settings -> logging -> database -> content -> Bot -> start.
+"""Start-up: settings -> logging -> content -> database -> Bot -> start; SIGTERM or SIGINT stops it cleanly.
 
 python -m bot                  run the bot
 python -m bot --sync           run, and sync slash commands even if they look unchanged
@@ -11,17 +11,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
+import signal
+import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.db import Database
 from bot.domain.content import SCHEMA_FILES, ContentInvalid, ContentStore, concept_card, json_schemas, load_content
 from bot.errors import StartupError
 from bot.log import setup_logging
+from bot.migrations import MigrationError
 from bot.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from discord.ext import commands
+
 log = logging.getLogger("bot")
+
+# After SIGTERM, give up on a clean stop after this long: Docker sends SIGKILL 10 s after SIGTERM by default, and
+# exiting on our own first still closes SQLite safely (every commit is already atomic and durable).
+SHUTDOWN_TIMEOUT = 8.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -41,16 +55,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def load_content_or_fail(directory: Path) -> ContentStore:
-    """Load the content folder, turning validation errors into a StartupError that lists every one."""
+    """Load the content folder, turning validation errors into a StartupError that names each file and line."""
     try:
         return load_content(directory)
     except ContentInvalid as exc:
+        if len(exc.errors) == 1:
+            raise StartupError(f"The content in {directory} has 1 error: {exc.errors[0]}") from None
         lines = "\n".join(f"  {error}" for error in exc.errors)
-        raise StartupError(f"The content in {directory} has {len(exc.errors)} error(s):\n{lines}") from None
+        raise StartupError(f"The content in {directory} has {len(exc.errors)} errors:\n{lines}") from None
 
 
 def run_content_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Run `content check` or `content show`; return the exit code."""
+    """Run `content check`, `content show` or `content schema`; return the exit code."""
     directory = getattr(args, "directory", None) or settings.content_dir
     if args.action == "schema":
         (directory / "schema").mkdir(exist_ok=True)
@@ -71,7 +87,7 @@ def run_content_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     concept = store.find(args.id)
     if concept is None:
-        print(f"No concept is called {args.id!r}.", file=sys.stderr)  # noqa: T201 - CLI output
+        print(unknown_concept(args.id, store), file=sys.stderr)  # noqa: T201 - CLI output
         return 1
     card = concept_card(concept, store)
     parts = [card.title, "=" * len(card.title), card.description]
@@ -82,26 +98,161 @@ def run_content_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def unknown_concept(name: str, store: ContentStore) -> str:
+    """Say that no concept has this name, suggesting the closest ids (the bot's own "did you mean" matcher)."""
+    from bot.domain.search import Library
+
+    matches = Library.build(store).matcher.matches(name, 3)
+    if not matches:
+        return f"No concept is called {name!r}, nor anything close. The concept ids are: {', '.join(store.concepts)}."
+    options = [f"{match.concept_id} ({match.title})" for match in matches]
+    listed = options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"
+    return f"No concept is called {name!r}. Did you mean {listed}?"
+
+
+def check_database_path(path: Path) -> None:
+    """Refuse a DATABASE_PATH that is a folder, before anything is created next to it."""
+    if path.is_dir():
+        raise StartupError(f"DATABASE_PATH={path} is a folder; set it to a file path, such as {path / 'bot.sqlite3'}.")
+
+
+@contextlib.contextmanager
+def database_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `<DATABASE_PATH>.lock` while inside; refuse to start if another process has it.
+
+    Two bot processes on one database would both answer every interaction, recording each click twice. The
+    kernel drops a flock() lock when its process dies, even by SIGKILL, so a crash never leaves a stale lock.
+    Not taken in `Database.open`: tests open the same file again in-process to simulate a restart.
+    """
+    lock_path = path.with_name(f"{path.name}.lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        target = lock_path if path.parent.is_dir() else path.parent
+        raise StartupError(
+            f"DATABASE_PATH={path} cannot be used: {target} cannot be created ({exc.strerror or exc}); "
+            "point DATABASE_PATH at a writable location."
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip()
+            pid = f" (pid {holder})" if holder.isdigit() else ""
+            raise StartupError(
+                f"another bot process{pid} is already using DATABASE_PATH={path}; stop it first — "
+                "running two on one database would record every click twice."
+            ) from None
+        # The pid is only for the message above; the lock, not the file's content, keeps a second process out.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def open_database(settings: Settings) -> Database:
+    """Open and migrate the database, turning a file SQLite cannot use into a sentence naming DATABASE_PATH."""
+    path = settings.database_path
+    try:
+        return await Database.open(path, synchronous=settings.database_synchronous)
+    except MigrationError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
+            raise StartupError(
+                f"DATABASE_PATH={path} is not a SQLite database, or it is damaged ({exc}); point DATABASE_PATH at "
+                "the bot's database, or move this file away to start with a new one."
+            ) from None
+        raise StartupError(f"DATABASE_PATH={path} cannot be opened: {exc}.") from None
+    except OSError as exc:
+        raise StartupError(f"DATABASE_PATH={path} cannot be opened: {exc.strerror or exc}.") from None
+
+
+def stop_on_signals() -> asyncio.Event:
+    """Return an event set by the first SIGTERM or SIGINT; a second one, or a stop that hangs, exits at once.
+
+    Without a handler, SIGTERM kills the process before anything is closed, and as PID 1 in a container (no
+    init) it is ignored until Docker gives up and sends SIGKILL.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def force_exit(reason: str) -> None:
+        log.warning("%s; exiting without finishing the shutdown", reason)
+        os._exit(1)
+
+    def on_signal(signum: signal.Signals) -> None:
+        if stop.is_set():
+            force_exit(f"Received {signum.name} again while stopping")
+        log.info("Received %s; stopping", signum.name)
+        stop.set()
+        loop.call_later(SHUTDOWN_TIMEOUT, force_exit, f"Still stopping after {SHUTDOWN_TIMEOUT:.0f} s")
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    return stop
+
+
+async def run_until_stopped(bot: commands.Bot, token: str, stop: asyncio.Event) -> None:
+    """Run the bot until it ends by itself (raising any error) or `stop` is set, then close it."""
+    if stop.is_set():
+        return
+    running = asyncio.create_task(bot.start(token))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if running.done():
+        stopping.cancel()
+        running.result()  # LoginFailure and the like are raised here
+        return
+    # Bot.close() unloads the extensions, whose cog_unload stops their loops, letting a begun post finish.
+    await bot.close()
+    await asyncio.wait({running}, timeout=5)
+    if not running.done():
+        running.cancel()
+    elif not running.cancelled() and running.exception() is not None:
+        # Stopped in the middle of logging in: the error is the interruption, not a problem to report.
+        log.debug("The bot stopped while starting: %r", running.exception())
+
+
 async def run_bot(settings: Settings, *, force_sync: bool) -> None:
-    """Open the database, load content, and run the bot until it is stopped."""
+    """Load content, lock and open the database, and run the bot until it is stopped."""
     # Imported here so `content check` works without loading discord.py.
     import discord
 
     from bot.bot import AlignmentBot, discord_endpoints
     from bot.domain.search import Library
 
+    stop = stop_on_signals()
     token = settings.require_token()
-    async with await Database.open(settings.database_path) as db:
-        library = Library.build(load_content_or_fail(settings.content_dir))
-        with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
-            bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
-            async with bot:
-                try:
-                    await bot.start(token)
-                except discord.LoginFailure:
-                    raise StartupError(
-                        "Discord rejected DISCORD_TOKEN: copy the token again from the Bot page of your application."
-                    ) from None
+    # Content first: started from the wrong folder, the bot must stop before it creates a database there.
+    library = Library.build(load_content_or_fail(settings.content_dir))
+    check_database_path(settings.database_path)
+    # The bot has no voice features: discord.py's own switch keeps it from warning that voice libraries are absent.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+    with database_lock(settings.database_path):
+        async with await open_database(settings) as db:
+            with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
+                bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
+                async with bot:
+                    try:
+                        await run_until_stopped(bot, token, stop)
+                    except discord.LoginFailure:
+                        raise StartupError(
+                            "Discord rejected DISCORD_TOKEN: copy the token again from the Bot page of your "
+                            "application."
+                        ) from None
+    log.info("Stopped cleanly")
+
+
+def stdout_closed() -> int:
+    """Handle a reader that went away (`... | head -1`): silence the final flush and exit without a traceback."""
+    # The recipe from the Python docs (signal module, "Note on SIGPIPE"): further writes go to /dev/null.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,12 +262,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(settings.log_level)
         if args.command == "content":
-            return run_content_command(args, settings)
-        with contextlib.suppress(KeyboardInterrupt):
+            code = run_content_command(args, settings)
+            sys.stdout.flush()  # here, inside the try, rather than at exit where a broken pipe can't be caught
+            return code
+        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the signal handlers are in place
             asyncio.run(run_bot(settings, force_sync=args.sync))
     except StartupError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)  # noqa: T201 - the one sentence the user must see
         return 1
+    except BrokenPipeError:
+        return stdout_closed()
     return 0
 
 

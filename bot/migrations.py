@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import aiosqlite
@@ -13,37 +16,81 @@ from bot.errors import StartupError
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The top-level migrations/ folder is shipped inside the built package under this name (pyproject.toml maps it).
+PACKAGE = "bot.sql_migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 @dataclass(frozen=True, slots=True)
 class Migration:
-    """One migration file: its version number, file path and SQL text."""
+    """One migration file: its version number, file name, SQL text and that text split into statements."""
 
     version: int
-    path: Path
+    name: str
     sql: str
+    statements: tuple[str, ...]
 
 
 class MigrationError(StartupError):
     """The migration files or the database's schema version are not what this bot can run with."""
 
 
-def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Read `NNNN_name.sql` files, checking the numbering starts at 1 and has no gaps."""
+def migrations_folder() -> Traversable:
+    """Return the folder of migration files, wherever the code runs from.
+
+    Installed (a wheel, or `pip install -e .`), the files are package data of `bot.sql_migrations`. Run from a
+    source tree that was not installed, as in the Docker image (/app/bot beside /app/migrations), that package
+    does not exist, and the files are the migrations/ folder beside the `bot` package.
+    """
+    try:
+        return importlib.resources.files(PACKAGE)
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def discover(directory: Traversable | None = None) -> list[Migration]:
+    """Read `NNNN_name.sql` files, checking there is at least one and the numbering starts at 1 without gaps."""
+    folder = directory if directory is not None else migrations_folder()
+    try:
+        files = sorted((item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name)
+    except OSError:
+        files = []
+    if not files:
+        # Without this, a database would "migrate" to version 0 and every query would fail with "no such table".
+        raise MigrationError(
+            f"No migration files were found in {folder}: the installation is incomplete, reinstall the bot."
+        )
     migrations = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _FILE_NAME.match(path.name)
+    for item in files:
+        match = _FILE_NAME.match(item.name)
         if not match:
-            raise MigrationError(f"Migration file {path.name} must be named like 0001_short_name.sql.")
-        migrations.append(Migration(int(match.group(1)), path, path.read_text(encoding="utf-8")))
+            raise MigrationError(f"Migration file {item.name} must be named like 0001_short_name.sql.")
+        sql = item.read_text(encoding="utf-8")
+        migrations.append(Migration(int(match.group(1)), item.name, sql, split_statements(sql)))
     for expected, migration in enumerate(migrations, start=1):
         if migration.version != expected:
-            raise MigrationError(f"Migration {migration.path.name} should be number {expected:04d}: no gaps allowed.")
+            raise MigrationError(f"Migration {migration.name} should be number {expected:04d}: no gaps allowed.")
         if not migration.sql.lstrip().startswith("-- Reason:"):
-            raise MigrationError(f"Migration {migration.path.name} must start with a '-- Reason:' comment.")
+            raise MigrationError(f"Migration {migration.name} must start with a '-- Reason:' comment.")
     return migrations
+
+
+def split_statements(sql: str) -> tuple[str, ...]:
+    """Split a script into single statements, using SQLite's own tokenizer to know where one ends.
+
+    `sqlite3.complete_statement` understands strings, comments and trigger bodies, so a ';' inside them does
+    not end a statement. Text after the last complete statement is kept (comments run as a no-op; anything else
+    fails as a syntax error when applied).
+    """
+    statements = []
+    start = 0
+    for position, char in enumerate(sql):
+        if char == ";" and sqlite3.complete_statement(sql[start : position + 1]):
+            statements.append(sql[start : position + 1].strip())
+            start = position + 1
+    if sql[start:].strip():
+        statements.append(sql[start:].strip())
+    return tuple(statements)
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
@@ -53,27 +100,46 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def _newer_database(current: int, latest: int) -> MigrationError:
+    return MigrationError(
+        f"The database is at schema version {current}, but this bot only knows versions up to {latest}: "
+        "it was written by a newer version of the bot. Upgrade the bot, or point DATABASE_PATH at another file."
+    )
+
+
 async def migrate(conn: aiosqlite.Connection, migrations: list[Migration]) -> int:
     """Apply every pending migration and return the resulting schema version.
 
-    Each file runs as one script `BEGIN; <file>; PRAGMA user_version = N; COMMIT;`, so the schema change and
-    the version bump commit together or not at all. (`executescript` would commit an open transaction
-    before running, which is why BEGIN is inside the script rather than issued separately.)
+    Each migration runs in its own `BEGIN IMMEDIATE` transaction that first reads the version again, then runs
+    the file's statements and sets `PRAGMA user_version`, so the schema change and the version bump commit
+    together or not at all, and two processes migrating one file at once cannot both apply it: the second
+    waits (busy_timeout) for the first to commit, then sees the new version and skips it. The statements are
+    executed one by one because `executescript` would commit the open transaction before running.
+    `conn` must be in autocommit mode (isolation_level=None), so BEGIN and COMMIT are ours.
     """
-    current = await schema_version(conn)
     latest = migrations[-1].version if migrations else 0
+    current = await schema_version(conn)
     if current > latest:
-        raise MigrationError(
-            f"The database is at schema version {current}, but this bot only knows versions up to {latest}: "
-            "it was written by a newer version of the bot. Upgrade the bot, or point DATABASE_PATH at another file."
-        )
+        raise _newer_database(current, latest)
     for migration in migrations[current:]:
-        script = f"BEGIN;\n{migration.sql}\n;\nPRAGMA user_version = {migration.version};\nCOMMIT;"
         try:
-            await conn.executescript(script)
-        except Exception as exc:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise MigrationError(f"Migration {migration.path.name} failed and was rolled back: {exc}") from exc
-        log.info("Applied migration %s", migration.path.name)
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = await schema_version(conn)
+                if current > latest:
+                    raise _newer_database(current, latest)
+                if current >= migration.version:
+                    await conn.execute("ROLLBACK")
+                    continue  # another process applied it while we waited for the write lock
+                for statement in migration.statements:
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {migration.version:d}")
+                await conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise MigrationError(f"Migration {migration.name} failed and was rolled back: {exc}") from exc
+        log.info("Applied migration %s", migration.name)
     return latest

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import StartupError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Synchronous = Literal["FULL", "NORMAL"]
 
 # Shown when a setting fails validation: what the value must look like, keyed by field name.
 _EXPECTED = {
@@ -20,6 +21,7 @@ _EXPECTED = {
     "discord_gateway_url": "a ws(s) URL such as wss://gateway.discord.gg/, or empty",
     "content_admins": "a comma-separated list of Discord user ids",
     "database_path": "a file path",
+    "database_synchronous": "FULL or NORMAL",
     "content_dir": "a folder path",
 }
 
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = None
     database_path: Path = Path("data/bot.sqlite3")
+    # FULL: a commit is on disk before the member is told, even across a power loss. NORMAL trades that for speed.
+    database_synchronous: Synchronous = "FULL"
     content_dir: Path = Path("content")
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: LogLevel = "INFO"
@@ -51,10 +55,10 @@ class Settings(BaseSettings):
         """Treat `DEV_GUILD_ID=` (as in a copied .env.example) as not set."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "database_synchronous", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
-        """Accept `info` as well as `INFO`."""
+        """Accept `info` as well as `INFO`, `normal` as well as `NORMAL`."""
         return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("discord_api_base")

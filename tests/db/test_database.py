@@ -1,6 +1,7 @@
 """The Database class against a real temporary SQLite file."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,19 @@ async def test_concurrent_writes_wait_for_an_open_transaction(db: Database) -> N
         await task
     assert await db.get_meta("outside") == "kept"
     assert await db.get_meta("tx") is None
+
+
+async def synchronous_of(database: Database) -> int:
+    """Return the connection's PRAGMA synchronous (1 = NORMAL, 2 = FULL)."""
+    rows = await database._fetchall("PRAGMA synchronous")
+    return int(rows[0][0])
+
+
+async def test_commits_are_synced_fully_by_default(db: Database, tmp_path: Path) -> None:
+    """A new database runs with synchronous=FULL (2), and with NORMAL (1) only when asked."""
+    assert await synchronous_of(db) == 2
+    lowered = await Database.open(tmp_path / "normal.sqlite3", synchronous="NORMAL")
+    try:
+        assert await synchronous_of(lowered) == 1
+    finally:
+        await lowered.close()

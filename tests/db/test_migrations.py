@@ -1,6 +1,8 @@
 """Migrations apply in order, atomically, and a newer database is refused."""
 
+import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import aiosqlite
@@ -107,3 +109,56 @@ def test_discover_rejects_badly_numbered_or_undocumented_files(
     directory = write_migrations(tmp_path / "m", files)
     with pytest.raises(migrations.MigrationError, match=problem):
         migrations.discover(directory)
+
+
+def test_no_migration_files_is_refused(tmp_path: Path) -> None:
+    """An empty migrations folder (an incomplete installation) stops start-up instead of "migrating" nothing."""
+    directory = write_migrations(tmp_path / "empty", {})
+    with pytest.raises(migrations.MigrationError, match="No migration files were found"):
+        migrations.discover(directory)
+
+
+def test_statements_split_where_sqlite_says_they_end() -> None:
+    """Semicolons inside strings, comments and trigger bodies do not end a statement."""
+    sql = (
+        "-- Reason: a; b.\nCREATE TABLE t (x TEXT DEFAULT 'a;b');\n"
+        "CREATE TRIGGER g AFTER INSERT ON t BEGIN UPDATE t SET x = 'c;'; DELETE FROM t WHERE 0; END;"
+        " INSERT INTO t VALUES ('d');\n-- trailing note\n"
+    )
+    assert migrations.split_statements(sql) == (
+        "-- Reason: a; b.\nCREATE TABLE t (x TEXT DEFAULT 'a;b');",
+        "CREATE TRIGGER g AFTER INSERT ON t BEGIN UPDATE t SET x = 'c;'; DELETE FROM t WHERE 0; END;",
+        "INSERT INTO t VALUES ('d');",
+        "-- trailing note",
+    )
+
+
+def test_two_processes_migrating_one_new_file_both_succeed(tmp_path: Path) -> None:
+    """Two connections migrating a new file at the same moment both succeed (10 times), at the newest version."""
+    files = migrations.discover()
+
+    def open_and_close(path: Path, start: threading.Barrier, errors: list[BaseException]) -> None:
+        async def run() -> None:
+            start.wait()
+            await (await Database.open(path, files)).close()
+
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    expected_tables = None
+    for attempt in range(10):
+        path = tmp_path / f"race{attempt}.sqlite3"
+        # Each thread has its own event loop, aiosqlite connection and worker thread, like two processes.
+        start, errors = threading.Barrier(2), list[BaseException]()
+        threads = [threading.Thread(target=open_and_close, args=(path, start, errors)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == [], f"attempt {attempt}: {errors}"
+        assert version_of(path) == files[-1].version
+        tables = schema_of(path)
+        expected_tables = expected_tables or tables
+        assert tables == expected_tables

@@ -1,9 +1,11 @@
 """The command line: clear one-sentence failures, and content check exit codes."""
 
-import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.processes import command_environment, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "content"
@@ -11,11 +13,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "content"
 
 def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ARGS` in `cwd` with only the given bot settings in the environment."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD", "LOG_LEVEL"))}
-    clean["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=60
-    )
+    return run_command(*args, cwd=cwd, **env)
 
 
 def test_without_token_exits_at_once_with_one_sentence(tmp_path: Path) -> None:
@@ -56,6 +54,40 @@ def test_content_show_prints_the_card(tmp_path: Path) -> None:
     assert "Read more" in result.stdout
 
 
+def test_content_show_suggests_the_nearest_ids(tmp_path: Path) -> None:
+    """An unknown id is answered with the closest ids, or with every id when nothing is close; exit 1."""
+    content = str(FIXTURES / "valid")
+    typo = run_bot("content", "show", "goodhat", cwd=tmp_path, CONTENT_DIR=content)
+    assert typo.returncode == 1
+    assert typo.stderr.strip() == "No concept is called 'goodhat'. Did you mean goodharts-law (Goodhart's law)?"
+    nonsense = run_bot("content", "show", "xyzzy", cwd=tmp_path, CONTENT_DIR=content)
+    assert nonsense.returncode == 1
+    assert nonsense.stderr.strip() == (
+        "No concept is called 'xyzzy', nor anything close. "
+        "The concept ids are: goodharts-law, king-midas, reward-hacking."
+    )
+
+
+def test_content_show_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`content show ID | head -1` prints the title and no BrokenPipeError, also when the reader leaves at once."""
+    command = f"{shlex.quote(sys.executable)} -m bot content show king-midas"
+    env = command_environment(CONTENT_DIR=str(ROOT / "content"))
+    # `true` exits before the bot writes anything, so the write always meets a closed pipe; `head -1` is the
+    # everyday case, where it depends on timing.
+    for reader in ("head -1", "true"):
+        result = subprocess.run(
+            ["/bin/sh", "-c", f"{command} | {reader}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+        assert result.stdout == ("The King Midas problem\n" if reader == "head -1" else "")
+
+
 def test_invalid_content_stops_start_up_with_every_error(tmp_path: Path) -> None:
     """With a token but broken content, the bot exits before connecting and lists the content errors."""
     result = run_bot(
@@ -65,7 +97,7 @@ def test_invalid_content_stops_start_up_with_every_error(tmp_path: Path) -> None
         DATABASE_PATH=str(tmp_path / "db.sqlite3"),
     )
     assert result.returncode == 1
-    assert "error(s)" in result.stderr
+    assert "error" in result.stderr
     assert "readings[3].url: must start with https://" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -10,6 +10,7 @@ from bot.settings import load_settings
 SETTING_NAMES = (
     "DISCORD_TOKEN",
     "DATABASE_PATH",
+    "DATABASE_SYNCHRONOUS",
     "CONTENT_DIR",
     "DEV_GUILD_ID",
     "LOG_LEVEL",
@@ -36,6 +37,7 @@ def test_defaults() -> None:
     assert settings.dev_guild_id is None
     assert settings.log_level == "INFO"
     assert settings.content_admins == frozenset()
+    assert settings.database_synchronous == "FULL"
 
 
 def test_missing_token_names_the_setting_and_the_example_file() -> None:
@@ -65,6 +67,7 @@ def test_reads_dotenv_file(tmp_path: Path) -> None:
         ("DISCORD_API_BASE", "ftp://example"),
         ("DISCORD_GATEWAY_URL", "https://not-a-websocket"),
         ("CONTENT_ADMINS", "alice,bob"),
+        ("DATABASE_SYNCHRONOUS", "OFF"),
     ],
 )
 def test_invalid_values_fail_with_a_sentence_naming_the_setting(
@@ -85,3 +88,9 @@ def test_token_never_appears_in_errors_or_repr(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(StartupError) as caught:
         load_settings()
     assert "super-secret-token" not in str(caught.value)
+
+
+def test_database_synchronous_may_be_lowered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DATABASE_SYNCHRONOUS=normal (any case) lowers durability to NORMAL."""
+    monkeypatch.setenv("DATABASE_SYNCHRONOUS", "normal")
+    assert load_settings().database_synchronous == "NORMAL"
