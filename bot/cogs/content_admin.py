@@ -138,9 +138,11 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
     async def save(self, edit: StagedEdit) -> tuple[Path | None, str]:
         """Write a staged edit unless its file changed since it was staged, then reload; return the backup and summary.
 
-        Raises EditRejected when the file changed (another admin saved first).
+        Raises EditRejected when the file changed (another admin saved first), and ContentInvalid, before
+        writing anything, when the folder around it changed since the upload so that the edit no longer fits.
         """
         async with self._lock:
+            await asyncio.to_thread(stage_edit, self.bot.settings.content_dir, edit.relative, edit.new_text)
             backup = await asyncio.to_thread(apply_edit, edit)
             return backup, await self._reload_locked()
 

@@ -214,6 +214,23 @@ async def test_second_save_after_the_first_is_told_the_file_changed(
     assert path.read_text() == alice_text
 
 
+async def test_save_checks_the_folder_again_and_writes_nothing_if_it_broke_meanwhile(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """If another file broke on disk between the upload and the save, the save says so and writes nothing."""
+    await runner.start()
+    path = content_dir / CONCEPT_FILE
+    original = path.read_text()
+    edited = original.replace(TITLE, f"{TITLE}, edited")
+    preview = await (await put(fake, server, "goodharts-law.yaml", edited.encode())).reply()
+    (content_dir / "readings.yaml").write_text("readings: [\n", encoding="utf-8")  # broken by hand meanwhile
+    click = await fake.click(server.admin, preview, button_id(preview, "Save and reload"))
+    outcome = await save_outcome(fake, preview, click)
+    assert outcome.startswith("The content has 1 error(s), so nothing was changed.") and "readings.yaml" in outcome
+    assert path.read_text() == original
+    assert not (content_dir / (CONCEPT_FILE.as_posix() + ".bak")).exists()
+
+
 async def test_deleting_required_files_is_refused_and_members_keep_readings_and_tour(
     fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
 ) -> None:
