@@ -13,6 +13,7 @@ import asyncio
 import io
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import charts
-from bot.background import BackgroundLoop, backoff
+from bot.background import STOP_GRACE, BackgroundLoop, backoff
 from bot.bot import AlignmentBot
 from bot.domain.pdoom import (
     BUCKET_LABELS,
@@ -63,6 +64,8 @@ REFRESH_INTERVAL = 3.0  # seconds between poll-message edits, however fast votes
 # A close that failed half-way (Discord down, database locked) is retried after 1, 2, 4, … minutes, at most 30 apart.
 CLOSE_FIRST_RETRY = timedelta(minutes=1)
 CLOSE_MAX_RETRY = timedelta(minutes=30)
+CLOSE_TIMEOUT = 120.0  # seconds one round's close may take in a pass before it is retried later
+CLOSE_CONCURRENCY = 8  # rounds closed at once in a pass
 POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
 
 
@@ -238,7 +241,8 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         self.bot = bot
         self.refresher = Debouncer(REFRESH_INTERVAL, self.refresh_poll_message)
         self._rounds: dict[int, PollRound] = {}  # rounds rarely change; votes read them from here
-        self._posting = asyncio.Lock()
+        # One close at a time per server (a round's close and its poll-message edits), never across servers.
+        self._closing: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retries: dict[int, CloseRetry] = {}  # round id -> when to retry its close
         self.closer = BackgroundLoop("pdoom-closer", self.close_due_rounds, bot.clock, ready=bot.wait_until_ready)
 
@@ -251,8 +255,13 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         """Stop the closer and pending refreshes, letting a results post that has begun be recorded first."""
         self.bot.remove_dynamic_items(BucketButton, ExactButton)
         await self.closer.stop()
-        async with self._posting:  # a close begun by /pdoom close finishes too
-            pass
+        try:  # a close begun by /pdoom close finishes too, within the same bound as the closer's
+            async with asyncio.timeout(STOP_GRACE):
+                for lock in list(self._closing.values()):
+                    async with lock:
+                        pass
+        except TimeoutError:
+            log.warning("A round's close was still running at shutdown; it resumes at the next start")
         await self.refresher.close()
 
     # --- rounds and votes ---
@@ -300,8 +309,11 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
 
     async def refresh_poll_message(self, round_id: int) -> None:
         """Edit the poll message to show the current count (and, once closed, the public results)."""
+        poll = await self.bot.db.get_round(round_id)
+        if poll is None:
+            return
         # Under the closing lock: a refresh that read the round as open must not land after the close's edit.
-        async with self._posting:
+        async with self._closing[poll.guild_id]:
             poll = await self.bot.db.get_round(round_id)
             if poll is not None:
                 await self.edit_poll_message(poll)
@@ -346,7 +358,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         message to its closed state and record that. Safe to call from several places at once, and after a crash
         at any point. Raises when a step failed for a reason that may pass; calling again resumes from that step.
         """
-        async with self._posting:
+        async with self._closing[poll.guild_id]:
             if poll.is_open:
                 await self.bot.db.close_round(poll.id, self.bot.clock.now())
             current = await self.bot.db.get_round(poll.id)
@@ -404,14 +416,19 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         """Finish the closes that are due (closing time passed, or a step left undone); return the next due time."""
         now = self.bot.clock.now()
         due = await self.bot.db.rounds_due(now)
-        for poll in due:
-            retry = self._retries.get(poll.id)
-            if retry is not None and retry.at > now:
-                continue
-            try:
-                await self.close_and_post(poll)
-            except Exception:
-                self._retry_later(poll)
+        slots = asyncio.Semaphore(CLOSE_CONCURRENCY)
+
+        async def finish(poll: PollRound) -> None:
+            # Each round on its own: one server's failing or hanging channel never holds up another's results.
+            async with slots:
+                try:
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await self.close_and_post(poll)
+                except Exception:
+                    self._retry_later(poll)
+
+        ready = [poll for poll in due if poll.id not in self._retries or self._retries[poll.id].at <= now]
+        await asyncio.gather(*(finish(poll) for poll in ready))
         due_ids = {poll.id for poll in due}
         # A retry whose time passed for a round no longer due was finished elsewhere; one planned after `now` may be
         # for a round that failed in /pdoom close since `due` was read (it woke us, so the next pass sees it).

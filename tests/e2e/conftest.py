@@ -36,6 +36,29 @@ class Server:
     general: Channel
 
 
+@dataclass
+class Community:
+    """Another server for tests with several: its admin, a #prompts channel and a #mods channel."""
+
+    fake: FakeDiscord
+    guild: Guild
+    admin: Member
+    prompts: Channel
+    mods: Channel
+
+    @property
+    def as_server(self) -> Server:
+        """View it as a `Server` (the admin doubles as the member), for helpers that take one."""
+        return Server(fake=self.fake, guild=self.guild, admin=self.admin, member=self.admin, general=self.prompts)
+
+
+def community(fake: FakeDiscord, name: str) -> Community:
+    """Add a server with an admin (Manage Server), a #prompts channel and a #mods channel."""
+    guild = fake.add_guild(name)
+    admin = guild.add_member(f"{name}-admin", permissions=Permissions.MANAGE_GUILD)
+    return Community(fake, guild, admin, guild.add_text_channel("prompts"), guild.add_text_channel("mods"))
+
+
 class BotRunner:
     """Starts, stops and restarts the real bot against the fake, keeping its database file between runs.
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot import charts
 from bot.bot import AlignmentBot
-from tests.e2e.conftest import BotRunner, Server, eventually
+from tests.e2e.conftest import BotRunner, Server, community, eventually
 from tests.e2e.test_pdoom import open_poll, vote
 from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, Message, fast_http_retries
 
@@ -259,3 +259,26 @@ async def test_crash_after_posting_results_finishes_the_close_after_restart(
     await runner.restart()
     await fake.sync()
     assert len(results_posts(fake, server)) == 1
+
+
+# --- every server on its own ---
+
+
+async def test_a_hanging_results_post_never_holds_up_another_server(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """While server A's results post hangs on Discord, server B's /pdoom close answers and posts its results."""
+    other = community(fake, "b")
+    b = other.as_server
+    await runner.start()
+    await open_poll(fake, server)
+    await open_poll(fake, b)
+    fake.stall("POST", MESSAGES, 4.0, channel=server.general)
+    closing_a = await fake.invoke(server.admin, "pdoom close", channel=server.general)
+    stalled = f"/channels/{server.general.id}/messages"
+    await fake.changed.wait_for(
+        lambda: any(r.path.endswith(stalled) and r.status == 0 for r in fake.requests), 5, "A's results post to hang"
+    )
+    assert (await close(fake, b)).startswith("Round 1 is closed and its results are posted")
+    assert results_posts(fake, b) and not results_posts(fake, server)
+    assert (await closing_a.reply(timeout=10)).content.startswith("Round 1 is closed and its results are posted")

@@ -9,42 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.bot import AlignmentBot
-from tests.e2e.conftest import BotRunner, Server, eventually
+from tests.e2e.conftest import BotRunner, Community, Server, community, eventually
 from tests.e2e.test_prompts import cog, crash, last_outcome, prompt_posts, schedule
-from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Permissions, fast_http_retries
+from tests.fakediscord import Channel, FakeDiscord, Permissions, fast_http_retries
 
 DUE = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
 MESSAGES = "/channels/{channel_id}/messages"
 THREADS = "/channels/{channel_id}/messages/{message_id}/threads"
-
-
-@dataclass
-class Community:
-    """A second server: its admin, its prompt channel and its mod channel."""
-
-    guild: Guild
-    admin: Member
-    prompts: Channel
-    mods: Channel
-
-    @property
-    def as_server(self) -> Server:
-        """View it as the `Server` the shared helpers take."""
-        return Server(fake=None, guild=self.guild, admin=self.admin, member=self.admin, general=self.prompts)  # type: ignore[arg-type]
-
-
-def community(fake: FakeDiscord, name: str) -> Community:
-    """Add a server with an admin, a #prompts channel and a #mods channel."""
-    guild = fake.add_guild(name)
-    admin = guild.add_member(f"{name}-admin", permissions=Permissions.MANAGE_GUILD)
-    return Community(guild, admin, guild.add_text_channel("prompts"), guild.add_text_channel("mods"))
 
 
 async def schedule_in(fake: FakeDiscord, place: Community, **options: Any) -> str:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import BotRunner, Server
+from tests.e2e.conftest import BotRunner, Community, Server, community
 from tests.e2e.test_prompts import prompt_posts
-from tests.e2e.test_prompts_faults import MESSAGES, THREADS, Community, alerts, community, posts_to, schedule_in
+from tests.e2e.test_prompts_faults import MESSAGES, THREADS, alerts, posts_to, schedule_in
 from tests.fakediscord import FakeDiscord, Permissions
 
 WEEKS = [datetime(2026, 11, 27, 19, 0, tzinfo=UTC) + timedelta(weeks=n) for n in range(4)]  # Fridays 19:00 UTC
