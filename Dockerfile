@@ -15,6 +15,7 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot \
     && mkdir -p /data && chown bot:bot /data
 COPY --from=deps /venv /venv
 WORKDIR /app
+# Run from source, not installed: bot/migrations.py then finds the SQL files in /app/migrations beside /app/bot.
 COPY bot/ bot/
 COPY migrations/ migrations/
 # Compile once at build time: PYTHONDONTWRITEBYTECODE stops writes at run time, not reads, so starts stay fast.
@@ -23,5 +24,8 @@ RUN python -m compileall -q bot
 COPY --chown=bot:bot content/ content/
 USER bot
 VOLUME ["/data"]
+# Exec form, no shell in between: python is PID 1 and receives `docker stop`'s SIGTERM (the default STOPSIGNAL)
+# itself. The bot handles it (bot/__main__.py): as PID 1 without a handler, SIGTERM would be ignored until Docker
+# sends SIGKILL after its 10 s grace period, and the shutdown path would never run.
 ENTRYPOINT ["python", "-m"]
 CMD ["bot"]

@@ -1,12 +1,14 @@
 """Benchmark: 1,000 members cast 5,000 P(Doom) votes, 50 in flight, against the bot and a minimal bot.
 
-    python -m benchmarks.votes [--votes 5000] [--members 1000] [--in-flight 50]
+    python -m benchmarks.votes [--votes 5000] [--members 1000] [--in-flight 50] [--synchronous FULL|NORMAL]
 
 Both bots run as their own process against the same in-process fake Discord, one after the other in the same
 run. The minimal bot's vote does one INSERT + commit before replying; ours also keeps a current answer per
 member, checks the round is open, throttles poll-message edits and may show aggregates.
 Targets (issue 4): 0 lost; at least half the minimal bot's votes/s; ack p99 at most 2x the minimal bot's;
 at most one poll-message edit per 2 s; a chart under 300 ms.
+--synchronous sets SQLite's durability for both bots alike (DATABASE_SYNCHRONOUS for ours; the bot's default is
+FULL, a commit synced to disk before the member is told); run it with each value to see what FULL costs.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Minimal(discord.Client):
     async def setup_hook(self):
         self.db = await aiosqlite.connect(os.environ["DATABASE_PATH"])
         await self.db.execute("PRAGMA journal_mode = WAL")
+        await self.db.execute("PRAGMA synchronous = " + os.environ["DATABASE_SYNCHRONOUS"])
         await self.db.execute("CREATE TABLE IF NOT EXISTS votes (round_id INT, user_id INT, bucket INT)")
         self.add_dynamic_items(Vote)
     async def on_ready(self):
@@ -181,7 +184,7 @@ async def measure(args: argparse.Namespace, which: str, scratch: str) -> Run:
         admin = guild.add_member("admin", permissions=1 << 5)
         members = [guild.add_member(f"member{i}") for i in range(args.members)]
         channel = guild.add_text_channel("polls")
-        env = bot_environment(fake, Path(scratch) / "votes.sqlite3")
+        env = bot_environment(fake, Path(scratch) / "votes.sqlite3", DATABASE_SYNCHRONOUS=args.synchronous)
         if which == "minimal":
             return await run_minimal(fake, channel, members, args, env)
         return await run_bot(fake, admin, channel, members, args, env)
@@ -200,7 +203,10 @@ async def main_async(args: argparse.Namespace) -> None:
     minimal = sorted(runs["minimal"], key=lambda r: r.percentile(99))[len(runs["minimal"]) // 2]
     ours = sorted(runs["bot"], key=lambda r: r.percentile(99))[len(runs["bot"]) // 2]
     first_chart, warm_chart = chart_timing(args.members)
-    print(f"{args.votes} votes from {args.members} members, {args.in_flight} in flight; median of {args.repeat} runs")
+    print(
+        f"{args.votes} votes from {args.members} members, {args.in_flight} in flight; median of {args.repeat} runs; "
+        f"synchronous={args.synchronous}"
+    )
     for run in (minimal, ours):
         print(
             f"{run.name:12s} {run.rate:7.0f} votes/s   ack p50 {run.percentile(50):6.1f} ms   "
@@ -225,6 +231,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--in-flight", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each bot, alternating; medians reported")
+    parser.add_argument(
+        "--synchronous", choices=("FULL", "NORMAL"), default="FULL", help="SQLite durability for both bots"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -25,7 +25,6 @@ from bot.db import Database
 from bot.domain.content import SCHEMA_FILES, ContentInvalid, ContentStore, concept_card, json_schemas, load_content
 from bot.errors import StartupError
 from bot.log import setup_logging
-from bot.migrations import MigrationError
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -157,9 +156,7 @@ async def open_database(settings: Settings) -> Database:
     path = settings.database_path
     try:
         return await Database.open(path, synchronous=settings.database_synchronous)
-    except MigrationError:
-        raise
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.DatabaseError as exc:  # (a MigrationError is already a StartupError with its own sentence)
         if getattr(exc, "sqlite_errorname", "") in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
             raise StartupError(
                 f"DATABASE_PATH={path} is not a SQLite database, or it is damaged ({exc}); point DATABASE_PATH at "

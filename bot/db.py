@@ -60,7 +60,17 @@ class Database:
             conn.row_factory = sqlite3.Row
             # First, so that a second process opening the file at the same moment waits instead of failing.
             await conn.execute("PRAGMA busy_timeout = 5000")
-            await conn.execute("PRAGMA journal_mode = WAL")
+            # Turning a new file to WAL takes an exclusive lock. When two connections try at the same moment,
+            # SQLite answers one "database is locked" at once instead of waiting (waiting could deadlock), so
+            # retry for about as long as busy_timeout would wait.
+            for attempt in range(100):
+                try:
+                    await conn.execute("PRAGMA journal_mode = WAL")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or attempt == 99:
+                        raise
+                    await asyncio.sleep(0.05)
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute(f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
             version = await migrations.migrate(

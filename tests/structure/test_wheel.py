@@ -9,6 +9,7 @@ import importlib.metadata
 import importlib.util
 import json
 import shutil
+import site
 import sqlite3
 import subprocess
 import sys
@@ -112,6 +113,10 @@ async def test_a_wheel_install_migrates_a_new_database(tmp_path: Path) -> None:
     # Dependencies come from this environment (--system-site-packages); only the bot itself goes in the venv.
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], check=True)
+    # --system-site-packages reaches the base interpreter's packages only; when the tests themselves run in a
+    # virtual environment, its packages (dependencies, pip) are added with a .pth file.
+    (site_packages,) = venv.glob("lib/python*/site-packages")
+    (site_packages / "test-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     python = str(venv / "bin" / "python")
     install = [python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed", str(wheel)]
     subprocess.run(install, check=True, capture_output=True, timeout=120)
