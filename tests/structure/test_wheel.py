@@ -1,6 +1,6 @@
-"""The bot finds its migrations however it is installed: from a wheel, and from a copied source tree (Docker).
+"""The bot finds its migrations however it runs: from a wheel, an editable install, or a copied source tree.
 
-A source checkout and `pip install -e .` are what the rest of the suite runs on.
+The copied tree is the Docker image's layout; the rest of the suite runs from the source checkout itself.
 """
 
 from __future__ import annotations
@@ -127,6 +127,23 @@ async def test_a_wheel_install_migrates_a_new_database(tmp_path: Path) -> None:
 
     assert Path(str(report["package"])).is_relative_to(venv), report["package"]
     assert report["modules"] == source_modules(), "a module under bot/ is missing from pyproject's package list"
+    assert report["version"] == len(migrations.discover())
+    assert report["tables"] == await expected_tables(tmp_path)
+
+
+async def test_an_editable_install_migrates_a_new_database(tmp_path: Path) -> None:
+    """Installed with `pip install -e .` and run outside the checkout, the bot creates every table in a new database."""
+    env = command_environment()
+    env.pop("PYTHONPATH")
+    where = subprocess.run(
+        [sys.executable, "-c", "import bot; print(bot.__file__)"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    if where.returncode != 0 or Path(where.stdout.strip()).parent != ROOT / "bot":
+        pytest.skip("this checkout is not installed in the environment with pip install -e .")
+
+    report = probe(sys.executable, tmp_path)
+
+    assert report["package"] == str(ROOT / "bot")
     assert report["version"] == len(migrations.discover())
     assert report["tables"] == await expected_tables(tmp_path)
 
