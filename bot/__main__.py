@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import signal
@@ -123,6 +122,8 @@ def database_lock(path: Path) -> Iterator[None]:
     kernel drops a flock() lock when its process dies, even by SIGKILL, so a crash never leaves a stale lock.
     Not taken in `Database.open`: tests open the same file again in-process to simulate a restart.
     """
+    import fcntl  # here: Unix only, and `content check` should still work where it is missing
+
     lock_path = path.with_name(f"{path.name}.lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
