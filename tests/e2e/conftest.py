@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,25 @@ class BotRunner:
         """Stop and start again on the same database file."""
         await self.stop()
         return await self.start(force_sync=force_sync)
+
+
+class LockedOnce:
+    """Stands in for a database query that fails once with "database is locked", then answers normally."""
+
+    def __init__(self, real: Callable[[], Awaitable[Any]]) -> None:
+        self.real = real
+        self.calls = 0
+
+    async def __call__(self) -> Any:
+        """Fail the first call; pass the others to the real query."""
+        self.calls += 1
+        if self.calls == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return await self.real()
+
+    async def called(self, times: int = 1) -> bool:
+        """Whether the query was called at least `times` times (for `eventually`)."""
+        return self.calls >= times
 
 
 async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:

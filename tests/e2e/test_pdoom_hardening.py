@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot import charts
 from bot.bot import AlignmentBot
-from tests.e2e.conftest import BotRunner, Server, community, eventually
+from tests.e2e.conftest import BotRunner, LockedOnce, Server, community, eventually
 from tests.e2e.test_pdoom import open_poll, vote
 from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, Message, fast_http_retries
 
@@ -51,25 +50,13 @@ async def test_closer_survives_a_locked_database(
     fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A 'database is locked' error in the closer's pass is logged and retried; the round still closes on time."""
-    real = bot.db.next_closing_time
-    calls = 0
-
-    async def locked_once() -> datetime | None:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise sqlite3.OperationalError("database is locked")
-        return await real()
-
-    async def called(times: int) -> bool:
-        return calls >= times
-
-    bot.db.next_closing_time = locked_once  # type: ignore[method-assign]
+    locked = LockedOnce(bot.db.next_closing_time)
+    bot.db.next_closing_time = locked  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR):
         await open_poll(fake, server, closes_in_hours=2)  # wakes the closer; its pass fails
-        await eventually(lambda: called(1))
+        await eventually(lambda: locked.called(1))
         await runner.clock.advance(timedelta(seconds=15))  # past the first backoff
-        await eventually(lambda: called(2))
+        await eventually(lambda: locked.called(2))
         await runner.clock.advance(timedelta(hours=2))
         await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text)
     assert "pdoom-closer: pass failed (error " in caplog.text and "database is locked" in caplog.text

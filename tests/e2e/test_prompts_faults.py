@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.bot import AlignmentBot
-from tests.e2e.conftest import BotRunner, Community, Server, community, eventually
+from tests.e2e.conftest import BotRunner, Community, LockedOnce, Server, community, eventually
 from tests.e2e.test_prompts import cog, crash, last_outcome, prompt_posts, schedule
 from tests.fakediscord import Channel, FakeDiscord, Permissions, fast_http_retries
 
@@ -403,20 +402,11 @@ async def test_the_scheduler_survives_a_failing_next_due_query(
     """If the next-due query raises once (database locked), the loop logs it, backs off, and still posts."""
     bot = await runner.start()
     await schedule(fake, server, server.general)
-    real = bot.db.next_schedule_due
-    calls = 0
-
-    async def locked_once() -> datetime | None:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise sqlite3.OperationalError("database is locked")
-        return await real()
-
-    bot.db.next_schedule_due = locked_once  # type: ignore[method-assign]
+    locked = LockedOnce(bot.db.next_schedule_due)
+    bot.db.next_schedule_due = locked  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR, logger="bot.background"):
         cog(bot).scheduler.wake()
-        await fake.changed.wait_for(lambda: calls >= 1, 5, "the next-due query")
+        await eventually(locked.called)
         await runner.clock.advance(timedelta(minutes=1))  # past the backoff
         await runner.clock.set(DUE)
         await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
