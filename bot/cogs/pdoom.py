@@ -55,6 +55,7 @@ from bot.domain.pdoom_cards import (
     submissions_text,
 )
 from bot.errors import UserFacingError, error_code
+from bot.faults import is_transient
 from bot.render import card_embed
 from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for
 
@@ -389,8 +390,10 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         channel = self.bot.get_partial_messageable(poll.channel_id)
         try:
             message = await channel.send(embed=embed, file=chart or discord.utils.MISSING)
-        except (discord.NotFound, discord.Forbidden) as error:
-            # The channel is gone or closed to us: recorded as 0, so we don't retry forever.
+        except discord.HTTPException as error:
+            if is_transient(error):
+                raise  # 429, 5xx: the closer tries again with backoff
+            # Refused for good (the channel is gone or closed to us, AutoMod, ...): recorded as 0, never retried.
             log.warning("Could not post results of round %s in %s: %s", poll.id, poll.channel_id, error)
             return 0
         log.info("Posted results of round %s (guild %s)", poll.id, poll.guild_id)
@@ -523,8 +526,9 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         else:
             if done.results_message_id == 0:
                 text = (
-                    f"Round {poll.number} is closed, but I can't post in {where} (the channel is gone or I lack "
-                    "permission there), so its results weren't posted. `/pdoom results` shows them."
+                    f"Round {poll.number} is closed, but Discord refused its results post in {where} (the channel "
+                    "is gone, I lack permission there, or AutoMod blocked it), so they weren't posted. "
+                    "`/pdoom results` shows them."
                 )
             else:
                 text = f"Round {poll.number} is closed and its results are posted in {where}."

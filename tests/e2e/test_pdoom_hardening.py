@@ -161,14 +161,19 @@ async def test_close_again_retries_a_post_that_failed_at_once(
     assert await close(fake, server) == "No round is open in this server."
 
 
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [(403, 50013, "Missing Permissions"), (400, 200000, "Message was blocked by AutoMod")],
+    ids=["forbidden", "automod"],
+)
 async def test_results_refused_for_good_are_recorded_and_not_retried(
-    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
+    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot, status: int, code: int, message: str
 ) -> None:
-    """A 403 on the results post is permanent: the admin is told why, it is recorded, and nothing is retried."""
+    """A refusal of the results post (403, AutoMod's 400) is permanent: told, recorded, and never retried."""
     await open_poll(fake, server)
-    fake.fail_next("POST", MESSAGES, status=403, body={"message": "Missing Permissions", "code": 50013})
+    fake.fail_next("POST", MESSAGES, status=status, body={"message": message, "code": code})
     answer = await close(fake, server)
-    assert answer.startswith(f"Round 1 is closed, but I can't post in <#{server.general.id}>")
+    assert answer.startswith(f"Round 1 is closed, but Discord refused its results post in <#{server.general.id}>")
     await runner.clock.advance(timedelta(hours=3))
     await fake.sync()
     assert len(fake.requests_to("POST", MESSAGES)) == 2  # the poll, and the refused results
