@@ -122,7 +122,7 @@ class Concept(_Model):
     title: Text80
     aliases: tuple[Text60, ...] = Field(default=(), max_length=8)
     step: Slug
-    summary: Annotated[str, _check_words(80, 200), StringConstraints(max_length=LONGEST_FIELD)]
+    summary: Annotated[str, _check_words(45, 200), StringConstraints(max_length=LONGEST_FIELD)]
     key_points: tuple[Text200, ...] = Field(min_length=2, max_length=5)
     example: Text600
     related: tuple[Slug, ...] = Field(default=(), max_length=6)
