@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,7 +290,7 @@ class ContentStore:
 
     def find(self, name: str) -> Concept | None:
         """Return the concept whose id, title or alias is `name` (any case), or None."""
-        key = name.strip().casefold()
+        key = name_key(name)
         # "reward hacking" typed for the id reward-hacking counts as the id.
         concept_id = self.names.get(key) or self.names.get("-".join(key.split()))
         return self.concepts.get(concept_id) if concept_id else None
@@ -297,6 +298,15 @@ class ContentStore:
     def readings_for(self, concept: Concept) -> list[Reading]:
         """Return the concept's readings in the order listed."""
         return [self.readings[r] for r in concept.readings if r in self.readings]
+
+
+# Phones type curly quotes and dashes; a name matches however its punctuation was typed.
+_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def name_key(name: str) -> str:
+    """Return the form a concept name is looked up by: compatibility-normalised, straight quotes, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", name).translate(_PUNCTUATION).casefold().split())
 
 
 # --- rendering (used by the cogs and by validation, so what validates is what gets sent) ---
@@ -660,7 +670,7 @@ def _check_names(concepts: dict[str, Concept], sources: dict[str, _Source]) -> d
     ]
     for names in passes:
         for concept_id, path, name in names:
-            key = name.strip().casefold()
+            key = name_key(name)
             other = owner.get(key)
             if other is not None and other != concept_id:
                 sources[concept_id].error(path, f"{name!r} is already a name of concept {other!r}")

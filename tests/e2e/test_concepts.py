@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.bot import AlignmentBot
 from tests.e2e.conftest import BotRunner, Server
 from tests.fakediscord import Channel, FakeDiscord, Member, Message, Permissions
 
@@ -170,3 +171,24 @@ async def test_rapid_shares_post_one_card_until_the_cooldown_passes(
     await again.reply()
     assert not again.ephemeral
     assert len(fake.messages_in(server.general)) == 2
+
+
+# Words people search for, and the concept each must open (issue 9): exact names, typed as members type them.
+SEARCH_TERMS = {
+    "wireheading": "reward-hacking",
+    "terminal goals": "instrumental-convergence",
+    "final goals": "instrumental-convergence",
+    "Asimov's three laws": "literal-genie",
+    "Asimov’s three laws": "literal-genie",  # a phone's curly apostrophe
+    "teaching to the test": "goodharts-law",
+    "paperclip maximizer": "literal-genie",
+    "success conditional on insufficient intelligence": "compute-sensitive-heuristics",
+}
+
+
+async def test_every_search_term_opens_its_concept(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
+    """Each term people search for opens the right card with /concept, not a "did you mean"."""
+    for term, concept_id in SEARCH_TERMS.items():
+        reply = await (await fake.invoke(server.member, "concept", {"name": term}, channel=server.general)).reply()
+        assert reply.embeds, f"{term!r}: {reply.content}"
+        assert reply.embeds[0]["title"] == bot.library.store.concepts[concept_id].title, term
