@@ -43,6 +43,9 @@ EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
+# A concept card's text (links' addresses not counted) fits about two phone screens.
+CARD_TEXT_BUDGET = 1700  # cards are written to about 1,600; the margin lets a related title grow
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(https://[^)\s]*\)")
 # A shared card gains the author line "Shared by <display name>" (names are at most 32 characters), which counts
 # towards the total; cards keep this much room free so sharing never pushes one over the limit.
 SHARE_CREDIT_RESERVE = 64
@@ -92,9 +95,11 @@ def _text(max_length: int, min_length: int = 1) -> StringConstraints:
 Text60 = Annotated[str, _text(60)]
 Text80 = Annotated[str, _text(80)]
 Text100 = Annotated[str, _text(100)]
+Text160 = Annotated[str, _text(160)]
 Text200 = Annotated[str, _text(200)]
 Text300 = Annotated[str, _text(300)]
 Text500 = Annotated[str, _text(500)]
+Text400 = Annotated[str, _text(400)]
 Text600 = Annotated[str, _text(600)]
 Text700 = Annotated[str, _text(700)]
 
@@ -123,9 +128,10 @@ class Concept(_Model):
     title: Text80
     aliases: tuple[Text60, ...] = Field(default=(), max_length=8)
     step: Slug
-    summary: Annotated[str, _check_words(45, 200), StringConstraints(max_length=LONGEST_FIELD)]
-    key_points: tuple[Text200, ...] = Field(min_length=2, max_length=5)
-    example: Text600
+    # Phone budgets: a card is read on a phone, so its parts are short and each adds something (issue 9).
+    summary: Annotated[str, _check_words(45, 90), StringConstraints(max_length=LONGEST_FIELD)]
+    key_points: tuple[Text160, ...] = Field(min_length=2, max_length=4)
+    example: Text400
     related: tuple[Slug, ...] = Field(default=(), max_length=6)
     readings: tuple[Slug, ...] = Field(min_length=2, max_length=5)
 
@@ -335,6 +341,12 @@ def concept_card(concept: Concept, store: ContentStore) -> Card:
     return Card(title=concept.title, description=concept.summary, fields=tuple(fields), footer=footer)
 
 
+def card_text_length(card: Card) -> int:
+    """Count the characters a reader sees: the card's total, with each markdown link counted as its text only."""
+    hidden = sum(len(m.group(0)) - len(m.group(1)) for _, value in card.fields for m in _MARKDOWN_LINK.finditer(value))
+    return card.total_length() - hidden
+
+
 def card_problems(card: Card) -> list[str]:
     """Return what about `card` would break Discord's embed limits (empty when it fits)."""
     problems = []
@@ -461,8 +473,12 @@ class _Source:
         try:
             return model.model_validate(self.data)
         except ValidationError as exc:
-            for err in exc.errors():
-                path = tuple(p for p in err["loc"] if isinstance(p, str | int))
+            errors = [(tuple(p for p in err["loc"] if isinstance(p, str | int)), err) for err in exc.errors()]
+            for path, err in errors:
+                # pydantic drops an invalid list item, then reports the list as too short: the item's own error
+                # is the one to fix, so the count is not reported beside it.
+                if err["type"] == "too_short" and any(len(p) > len(path) and p[: len(path)] == path for p, _ in errors):
+                    continue
                 self.error(path, _message(err))
             return None
 
@@ -543,6 +559,9 @@ def _message(err: Any) -> str:
         return str(ctx.get("error", err["msg"]))
     if kind == "string_too_short" and ctx.get("min_length") == 1:
         return "must not be empty"
+    if kind in ("too_long", "too_short") and "actual_length" in ctx:
+        bound = f"at most {ctx['max_length']}" if kind == "too_long" else f"at least {ctx['min_length']}"
+        return f"must have {bound} items (it has {ctx['actual_length']})"
     text = str(err["msg"]).replace("Input should be", "must be").replace("String should", "must")
     return text.replace("tuple", "list").replace("Tuple", "list")
 
@@ -623,8 +642,15 @@ def load_content(directory: Path) -> ContentStore:
                 source.error(("readings", index), f"no reading has the id {ref!r} in readings.yaml")
         if outline_file[1] is not None and concept.step not in step_ids:
             source.error(("step",), f"must be one of the outline's step ids: {', '.join(sorted(step_ids))}")
-        for problem in card_problems(concept_card(concept, store)):
+        card = concept_card(concept, store)
+        for problem in card_problems(card):
             source.error((), f"too long for Discord: {problem}")
+        if (length := card_text_length(card)) > CARD_TEXT_BUDGET:
+            source.error(
+                (),
+                f"the card is {length} characters of text; keep it to {CARD_TEXT_BUDGET} so it reads on a phone "
+                "(shorten the summary, key points or example, or list fewer readings)",
+            )
     if outline_file[0] is not None:
         for s_index, step in enumerate(steps):
             for p_index, point in enumerate(step.points):
