@@ -225,14 +225,7 @@ class PromptScheduler:
                 await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, describe_outcome(recorded))
             return  # a claimed post is finished by recover(), which ran first
         if schedule.skip_next:
-            await self.bot.db.record_occurrence(
-                guild_id=schedule.guild_id,
-                occurrence=occurrence,
-                channel_id=schedule.channel_id,
-                status="skipped",
-                error=None,
-                now=now,
-            )
+            await self._record(schedule, occurrence, "skipped", None)
             await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, f"Skipped {occurrence}")
             return
         if now > schedule.deadline:
@@ -256,14 +249,7 @@ class PromptScheduler:
         """Record an occurrence missed while the bot was offline, and tell the admins how many were missed."""
         zone = load_zone(schedule.timezone)
         missed = missed_since(due, now, schedule.weekday, schedule.local_time, zone)
-        await self.bot.db.record_occurrence(
-            guild_id=schedule.guild_id,
-            occurrence=schedule.next_local_date,
-            channel_id=schedule.channel_id,
-            status="missed",
-            error="the bot was offline",
-            now=now,
-        )
+        await self._record(schedule, schedule.next_local_date, "missed", "the bot was offline")
         outcome = f"Missed {missed} weekly post(s) while offline (from {schedule.next_local_date}); not made up."
         await self.alert(schedule, outcome)
         return outcome
@@ -363,21 +349,24 @@ class PromptScheduler:
         self, schedule: Schedule, occurrence: str, reason: str, *, post: PromptPost | None = None, alert: bool = True
     ) -> str:
         """Record a failed occurrence (its claimed post, if any) and tell the admins once, naming the cause."""
-        now = self.bot.clock.now()
         if post is not None:
-            recorded = await self.bot.db.fail_post(post.id, reason, now)
+            recorded = await self.bot.db.fail_post(post.id, reason, self.bot.clock.now())
         else:
-            recorded = await self.bot.db.record_occurrence(
-                guild_id=schedule.guild_id,
-                occurrence=occurrence,
-                channel_id=schedule.channel_id,
-                status="failed",
-                error=reason,
-                now=now,
-            )
+            recorded = await self._record(schedule, occurrence, "failed", reason)
         if recorded and alert:
             await self.alert(schedule, f"I couldn't post the prompt for {occurrence}: {reason}.")
         return f"Failed: {reason}"
+
+    async def _record(self, schedule: Schedule, occurrence: str, status: str, error: str | None) -> bool:
+        """Record an occurrence that used no prompt (skipped, missed, failed); False if it was recorded already."""
+        return await self.bot.db.record_occurrence(
+            guild_id=schedule.guild_id,
+            occurrence=occurrence,
+            channel_id=schedule.channel_id,
+            status=status,
+            error=error,
+            now=self.bot.clock.now(),
+        )
 
     async def deliver(self, post: PromptPost, prompt: Prompt, channel: PromptChannel, ping_role_id: int | None) -> None:
         """Send a claimed post (a forum post, or a message and its thread) and record the ids.

@@ -28,6 +28,15 @@ async def schedule_in(fake: FakeDiscord, place: Community, **options: Any) -> st
     return await schedule(fake, place.as_server, place.prompts, mod_channel=place.mods, **options)
 
 
+async def two_scheduled_servers(fake: FakeDiscord, runner: BotRunner) -> tuple[AlignmentBot, Community, Community]:
+    """Start the bot with servers A and B, both scheduled for Fridays 19:00 London."""
+    a, b = community(fake, "a"), community(fake, "b")
+    bot = await runner.start()
+    await schedule_in(fake, a)
+    await schedule_in(fake, b)
+    return bot, a, b
+
+
 def alerts(fake: FakeDiscord, channel: Channel) -> list[str]:
     """Return the scheduler's alerts in a channel."""
     return [m.content for m in fake.messages_in(channel) if m.content.startswith("⚠️ Weekly prompts")]
@@ -51,10 +60,7 @@ async def test_a_refusing_server_fails_once_and_never_delays_another(
 ) -> None:
     """Server A's channel refuses the bot: A gets one alert naming the cause and no retries; B posts on time."""
     status, code, message, cause = REFUSALS[kind]
-    a, b = community(fake, "a"), community(fake, "b")
-    bot = await runner.start()
-    await schedule_in(fake, a)
-    await schedule_in(fake, b)
+    bot, a, b = await two_scheduled_servers(fake, runner)
     fake.refuse(a.prompts, code, message, status=status)
     await runner.clock.set(DUE)
     await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))
@@ -95,10 +101,7 @@ async def test_a_passing_failure_retries_that_server_alone(
     fake: FakeDiscord, server: Server, runner: BotRunner
 ) -> None:
     """A 500 on server A's post (every discord.py retry) makes A retry alone a little later; B is not delayed."""
-    a, b = community(fake, "a"), community(fake, "b")
-    bot = await runner.start()
-    await schedule_in(fake, a)
-    await schedule_in(fake, b)
+    bot, a, b = await two_scheduled_servers(fake, runner)
     fake.fail_next("POST", MESSAGES, status=500, times=5, channel=a.prompts)
     with fast_http_retries():
         await runner.clock.set(DUE)
@@ -187,15 +190,9 @@ async def test_an_unavailable_server_at_the_due_time_is_waited_for(
     fake: FakeDiscord, server: Server, runner: BotRunner
 ) -> None:
     """A re-identify during a server's outage: the week is not lost; the post goes out when the server is back."""
-    a, b = community(fake, "a"), community(fake, "b")
-    bot = await runner.start()
-    await schedule_in(fake, a)
-    await schedule_in(fake, b)
+    bot, a, b = await two_scheduled_servers(fake, runner)
     fake.set_available(a.guild, False)
-    identified = fake.gateway.identify_count
-    await fake.invalidate_session(resumable=False)
-    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 10, "re-identify")
-    await fake.wait_until_connected()
+    await fake.reidentify()
     await fake.sync()
     await runner.clock.set(DUE)
     await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))

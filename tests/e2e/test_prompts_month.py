@@ -49,14 +49,6 @@ async def settle(fake: FakeDiscord, runner: BotRunner, done: Callable[[], bool])
     raise AssertionError("this week's posts and alerts were not all made within the on-time tolerance")
 
 
-async def reidentify(fake: FakeDiscord) -> None:
-    """Invalidate the bot's session and wait until it has identified again."""
-    identified = fake.gateway.identify_count
-    await fake.invalidate_session(resumable=False)
-    await fake.gateway.changed.wait_for(lambda: fake.gateway.identify_count > identified, 10, "a new identify")
-    await fake.wait_until_connected()
-
-
 async def test_a_month_of_twenty_servers_with_faults(fake: FakeDiscord, server: Server, runner: BotRunner) -> None:
     """21 servers, a third refusing the bot, one removing it, two gateway drops: one post a week each, on time."""
     kinds = ["permission", "automod", "forbidden"] * 2 + ["permission"] + [""] * 14
@@ -87,7 +79,7 @@ async def test_a_month_of_twenty_servers_with_faults(fake: FakeDiscord, server: 
             await fake.wait_for_resume()
         await runner.clock.set(due)
         if week == 3:
-            await reidentify(fake)  # a drop at the due time: the bot identifies anew
+            await fake.reidentify()  # a drop at the due time: the bot identifies anew
 
         def week_done(week: int = week) -> bool:
             posted = all(posted_weeks(fake, p) == week == posts_to(fake, p.where.prompts, THREADS) for p in healthy)

@@ -596,6 +596,13 @@ class FakeDiscord:
         """Send op 7 RECONNECT."""
         await self.gateway.send_reconnect()
 
+    async def reidentify(self, timeout: float = 10.0) -> None:
+        """Invalidate the bot's session (not resumable) and wait until it has identified and taken in READY."""
+        identified = self.gateway.identify_count
+        await self.invalidate_session(resumable=False)
+        await self.gateway.changed.wait_for(lambda: self.gateway.identify_count > identified, timeout, "a new identify")
+        await self.wait_until_connected(timeout)
+
     async def invalidate_session(self, resumable: bool = False) -> None:
         """Send op 9 INVALID_SESSION (the bot re-IDENTIFIES unless ``resumable``)."""
         await self.gateway.invalidate_sessions(resumable)
