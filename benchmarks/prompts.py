@@ -52,7 +52,7 @@ async def fill(db: Database, real: list[tuple[int, int]], total: int, rng: rando
                 guild_id, channel_id = 10_000_000 + index, 20_000_000 + index
                 weekday, at = rng.randrange(7), time(rng.randrange(24))
                 occurrence = next_occurrence(due_at + timedelta(hours=1), weekday, at, zone)
-            await db.save_schedule(
+            await db.schedules.save_schedule(
                 Schedule(
                     guild_id=guild_id,
                     channel_id=channel_id,
@@ -88,11 +88,11 @@ async def run(args: argparse.Namespace) -> None:
                 lookups = []
                 for _ in range(500):
                     started = timer.perf_counter()
-                    found = await db.next_schedule_due()
+                    found = await db.schedules.next_schedule_due()
                     lookups.append((timer.perf_counter() - started) * 1000)
                 assert found == due_at  # noqa: S101 - the benchmark checks what it measures
                 started = timer.perf_counter()
-                due = await db.due_schedules(due_at, limit=args.due)
+                due = await db.schedules.due_schedules(due_at, limit=args.due)
                 list_ms = (timer.perf_counter() - started) * 1000
 
                 clock = FakeClock(START)
@@ -106,11 +106,11 @@ async def run(args: argparse.Namespace) -> None:
                 async with connected_client(fake, bot, timeout=120):
                     await fake.sync(timeout=120)
                     # Starter prompts are imported for every server on start-up; wait for that to finish.
-                    while await db.count_prompts(guilds[-1][0].id) == 0:
+                    while await db.prompts.count_prompts(guilds[-1][0].id) == 0:
                         await asyncio.sleep(0.05)
                     started = timer.perf_counter()
                     await clock.set(due_at)
-                    while (left := len(await db.due_schedules(due_at, limit=args.due))) > 0:
+                    while (left := len(await db.schedules.due_schedules(due_at, limit=args.due))) > 0:
                         await asyncio.sleep(0.05)
                     process_s = timer.perf_counter() - started
                     messages = sum(len(fake.messages_in(channel)) for _, channel in guilds)

@@ -21,13 +21,13 @@ from bot.tree import AppCommandTree
 
 log = logging.getLogger(__name__)
 
-# Every extension the bot loads; a structure test checks this matches the modules in bot/cogs.
+# Every extension the bot loads, one per feature; a structure test checks this matches what is in bot/exts.
 EXTENSIONS: tuple[str, ...] = (
-    "bot.cogs.meta",
-    "bot.cogs.concepts",
-    "bot.cogs.content_admin",
-    "bot.cogs.pdoom",
-    "bot.cogs.prompts",
+    "bot.exts.meta",
+    "bot.exts.concepts",
+    "bot.exts.content_admin",
+    "bot.exts.pdoom",
+    "bot.exts.prompts",
 )
 
 
@@ -103,11 +103,11 @@ class AlignmentBot(commands.Bot):
         digest = command_set_hash(payload)
         # Keyed by application too: a new token for another application must sync again.
         key = f"command_sync:{self.application_id}:{guild.id if guild else 'global'}"
-        if not self.force_sync and await self.db.get_meta(key) == digest:
+        if not self.force_sync and await self.db.state.get_meta(key) == digest:
             log.info("Commands unchanged since the last sync; not syncing (run with --sync to force)")
             return False
         synced = await self.tree.sync(guild=guild)
-        await self.db.set_meta(key, digest)
+        await self.db.state.set_meta(key, digest)
         log.info("Synced %d commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
         return True
 

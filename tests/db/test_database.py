@@ -10,22 +10,22 @@ from bot.db import Database
 
 async def test_meta_round_trip(db: Database) -> None:
     """A value stored under a key reads back, and storing again replaces it."""
-    assert await db.get_meta("missing") is None
-    await db.set_meta("k", "one")
-    await db.set_meta("k", "two")
-    assert await db.get_meta("k") == "two"
+    assert await db.state.get_meta("missing") is None
+    await db.state.set_meta("k", "one")
+    await db.state.set_meta("k", "two")
+    assert await db.state.get_meta("k") == "two"
 
 
 async def test_transaction_rolls_back_on_error(db: Database) -> None:
     """Every write inside a failed transaction is undone."""
-    await db.set_meta("k", "before")
+    await db.state.set_meta("k", "before")
     with pytest.raises(RuntimeError):
         async with db.transaction():
-            await db.set_meta("k", "during")
-            await db.set_meta("other", "x")
+            await db.state.set_meta("k", "during")
+            await db.state.set_meta("other", "x")
             raise RuntimeError("boom")
-    assert await db.get_meta("k") == "before"
-    assert await db.get_meta("other") is None
+    assert await db.state.get_meta("k") == "before"
+    assert await db.state.get_meta("other") is None
 
 
 async def test_concurrent_writes_wait_for_an_open_transaction(db: Database) -> None:
@@ -34,23 +34,23 @@ async def test_concurrent_writes_wait_for_an_open_transaction(db: Database) -> N
 
     async def failing_transaction() -> None:
         async with db.transaction():
-            await db.set_meta("tx", "1")
+            await db.state.set_meta("tx", "1")
             started.set()
             await asyncio.sleep(0.01)
             raise RuntimeError("roll back")
 
     task = asyncio.create_task(failing_transaction())
     await started.wait()
-    await db.set_meta("outside", "kept")
+    await db.state.set_meta("outside", "kept")
     with pytest.raises(RuntimeError):
         await task
-    assert await db.get_meta("outside") == "kept"
-    assert await db.get_meta("tx") is None
+    assert await db.state.get_meta("outside") == "kept"
+    assert await db.state.get_meta("tx") is None
 
 
 async def synchronous_of(database: Database) -> int:
     """Return the connection's PRAGMA synchronous (1 = NORMAL, 2 = FULL)."""
-    rows = await database._fetchall("PRAGMA synchronous")
+    rows = await database.fetchall("PRAGMA synchronous")
     return int(rows[0][0])
 
 

@@ -17,7 +17,7 @@ GUILD, OTHER_GUILD = 100, 200
 
 async def open_round(db: Database, guild_id: int = GUILD, closes_at: datetime | None = None):
     """Open a round with default texts."""
-    return await db.open_round(
+    return await db.polls.open_round(
         guild_id=guild_id,
         channel_id=10,
         question="What is your P(doom)?",
@@ -37,24 +37,24 @@ async def test_rounds_are_numbered_per_server_and_one_open_at_a_time(db: Databas
     assert (first.number, other.number) == (1, 1)
     with pytest.raises(RoundAlreadyOpen):
         await open_round(db)
-    assert await db.close_round(first.id, NOW)
+    assert await db.polls.close_round(first.id, NOW)
     second = await open_round(db)
     assert second.number == 2
-    assert (await db.get_round_by_number(GUILD, 2)) == second
-    assert await db.get_round_by_number(OTHER_GUILD, 2) is None
+    assert (await db.polls.get_round_by_number(GUILD, 2)) == second
+    assert await db.polls.get_round_by_number(OTHER_GUILD, 2) is None
 
 
 async def test_answering_again_updates_and_keeps_every_submission(db: Database) -> None:
     """A member's current answer is their latest, while every submission stays in their history."""
     poll = await open_round(db)
-    await db.record_vote(round_id=poll.id, user_id=7, value=0.1, raw="10%", source="button", now=NOW)
-    await db.record_vote(
+    await db.polls.record_vote(round_id=poll.id, user_id=7, value=0.1, raw="10%", source="button", now=NOW)
+    await db.polls.record_vote(
         round_id=poll.id, user_id=7, value=0.3, raw="30", source="typed", now=NOW + timedelta(minutes=1)
     )
-    await db.record_vote(round_id=poll.id, user_id=8, value=0.02, raw="1 in 50", source="typed", now=NOW)
-    assert await db.current_answers(poll.id) == {7: 0.3, 8: 0.02}
-    assert await db.respondent_count(poll.id) == 2
-    assert [s.raw for s in await db.submissions(GUILD, 7)] == ["10%", "30"]
+    await db.polls.record_vote(round_id=poll.id, user_id=8, value=0.02, raw="1 in 50", source="typed", now=NOW)
+    assert await db.polls.current_answers(poll.id) == {7: 0.3, 8: 0.02}
+    assert await db.polls.respondent_count(poll.id) == 2
+    assert [s.raw for s in await db.polls.submissions(GUILD, 7)] == ["10%", "30"]
 
 
 async def test_simultaneous_clicks_leave_one_current_answer(db: Database) -> None:
@@ -62,59 +62,62 @@ async def test_simultaneous_clicks_leave_one_current_answer(db: Database) -> Non
     poll = await open_round(db)
     values = [0.01 * (i + 1) for i in range(20)]
     await asyncio.gather(
-        *(db.record_vote(round_id=poll.id, user_id=7, value=v, raw=str(v), source="button", now=NOW) for v in values)
+        *(
+            db.polls.record_vote(round_id=poll.id, user_id=7, value=v, raw=str(v), source="button", now=NOW)
+            for v in values
+        )
     )
-    current = await db.current_answers(poll.id)
+    current = await db.polls.current_answers(poll.id)
     assert list(current) == [7]
     assert current[7] in values
-    assert len(await db.submissions(GUILD, 7)) == 20
+    assert len(await db.polls.submissions(GUILD, 7)) == 20
 
 
 async def test_closed_round_refuses_votes_and_closes_once(db: Database) -> None:
     """Closing succeeds once; afterwards votes are refused and nothing is stored."""
     poll = await open_round(db)
-    assert await db.close_round(poll.id, NOW)
-    assert not await db.close_round(poll.id, NOW)
+    assert await db.polls.close_round(poll.id, NOW)
+    assert not await db.polls.close_round(poll.id, NOW)
     with pytest.raises(RoundClosed):
-        await db.record_vote(round_id=poll.id, user_id=7, value=0.1, raw="10", source="button", now=NOW)
-    assert await db.current_answers(poll.id) == {}
-    assert await db.submissions(GUILD, 7) == []
+        await db.polls.record_vote(round_id=poll.id, user_id=7, value=0.1, raw="10", source="button", now=NOW)
+    assert await db.polls.current_answers(poll.id) == {}
+    assert await db.polls.submissions(GUILD, 7) == []
 
 
 async def test_rounds_due_are_overdue_or_missing_a_step_of_their_close(db: Database) -> None:
     """Due rounds are open past their closing time, or closed without recorded results or a closed poll message."""
     overdue = await open_round(db, GUILD, closes_at=NOW - timedelta(minutes=1))
     later = await open_round(db, OTHER_GUILD, closes_at=NOW + timedelta(hours=1))
-    assert [r.id for r in await db.rounds_due(NOW)] == [overdue.id]
-    assert await db.next_closing_time() == overdue.closes_at
-    await db.close_round(overdue.id, NOW)
-    assert [r.id for r in await db.rounds_due(NOW)] == [overdue.id]  # results not posted yet
-    await db.set_results_message(overdue.id, 555)
-    due = await db.rounds_due(NOW)
+    assert [r.id for r in await db.polls.rounds_due(NOW)] == [overdue.id]
+    assert await db.polls.next_closing_time() == overdue.closes_at
+    await db.polls.close_round(overdue.id, NOW)
+    assert [r.id for r in await db.polls.rounds_due(NOW)] == [overdue.id]  # results not posted yet
+    await db.polls.set_results_message(overdue.id, 555)
+    due = await db.polls.rounds_due(NOW)
     assert [(r.id, r.results_message_id, r.poll_message_closed) for r in due] == [(overdue.id, 555, False)]
-    await db.set_poll_message_closed(overdue.id)
-    assert await db.rounds_due(NOW) == []
-    finished = await db.get_round(overdue.id)
+    await db.polls.set_poll_message_closed(overdue.id)
+    assert await db.polls.rounds_due(NOW) == []
+    finished = await db.polls.get_round(overdue.id)
     assert finished is not None and finished.close_finished
-    assert await db.next_closing_time() == later.closes_at
+    assert await db.polls.next_closing_time() == later.closes_at
 
 
 async def test_min_respondents_defaults_to_five_and_is_stored_per_server(db: Database) -> None:
     """A server's minimum respondents is 5 until an admin changes it; the change stays with that server."""
-    assert (await db.pdoom_settings(GUILD)).min_respondents == 5
-    assert (await db.set_pdoom_min_respondents(GUILD, 8)).min_respondents == 8
-    assert (await db.set_pdoom_min_respondents(GUILD, 3)).min_respondents == 3
-    assert (await db.pdoom_settings(GUILD)).min_respondents == 3
-    assert (await db.pdoom_settings(OTHER_GUILD)).min_respondents == 5
+    assert (await db.polls.pdoom_settings(GUILD)).min_respondents == 5
+    assert (await db.polls.set_pdoom_min_respondents(GUILD, 8)).min_respondents == 8
+    assert (await db.polls.set_pdoom_min_respondents(GUILD, 3)).min_respondents == 3
+    assert (await db.polls.pdoom_settings(GUILD)).min_respondents == 3
+    assert (await db.polls.pdoom_settings(OTHER_GUILD)).min_respondents == 5
 
 
 @pytest.mark.parametrize("minimum", [2, 0, -1])
 async def test_min_respondents_below_three_is_refused_by_the_schema(db: Database, minimum: int) -> None:
     """The table's CHECK refuses a minimum below 3, whatever the caller does, and keeps the old value."""
-    await db.set_pdoom_min_respondents(GUILD, 6)
+    await db.polls.set_pdoom_min_respondents(GUILD, 6)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        await db.set_pdoom_min_respondents(GUILD, minimum)
-    assert (await db.pdoom_settings(GUILD)).min_respondents == 6
+        await db.polls.set_pdoom_min_respondents(GUILD, minimum)
+    assert (await db.polls.pdoom_settings(GUILD)).min_respondents == 6
 
 
 async def test_forget_deletes_one_members_estimates_in_one_server(db: Database) -> None:
@@ -122,18 +125,18 @@ async def test_forget_deletes_one_members_estimates_in_one_server(db: Database) 
     here = await open_round(db)
     there = await open_round(db, OTHER_GUILD)
     for poll in (here, there):
-        await db.record_vote(round_id=poll.id, user_id=7, value=0.2, raw="20", source="button", now=NOW)
-        await db.record_vote(round_id=poll.id, user_id=8, value=0.4, raw="40", source="button", now=NOW)
-    assert await db.forget_member(GUILD, 7) == 1
-    assert await db.current_answers(here.id) == {8: 0.4}
-    assert await db.current_answers(there.id) == {7: 0.2, 8: 0.4}
-    assert await db.answers_by_round(GUILD) == {here.id: {8: 0.4}}
+        await db.polls.record_vote(round_id=poll.id, user_id=7, value=0.2, raw="20", source="button", now=NOW)
+        await db.polls.record_vote(round_id=poll.id, user_id=8, value=0.4, raw="40", source="button", now=NOW)
+    assert await db.polls.forget_member(GUILD, 7) == 1
+    assert await db.polls.current_answers(here.id) == {8: 0.4}
+    assert await db.polls.current_answers(there.id) == {7: 0.2, 8: 0.4}
+    assert await db.polls.answers_by_round(GUILD) == {here.id: {8: 0.4}}
 
 
 async def test_a_recorded_vote_is_committed_before_returning(db: Database, tmp_path: Path) -> None:
     """As soon as record_vote returns, another connection (another process after a crash) sees the vote."""
     poll = await open_round(db)
-    await db.record_vote(round_id=poll.id, user_id=7, value=0.25, raw="25", source="button", now=NOW)
+    await db.polls.record_vote(round_id=poll.id, user_id=7, value=0.25, raw="25", source="button", now=NOW)
     with sqlite3.connect(tmp_path / "bot.sqlite3") as other:
         assert other.execute("SELECT user_id, value FROM pdoom_current").fetchall() == [(7, 0.25)]
         assert other.execute("SELECT count(*) FROM pdoom_votes").fetchone() == (1,)
@@ -152,6 +155,6 @@ async def test_migration_marks_rounds_finished_before_it_as_done(tmp_path: Path)
                 (GUILD, number, NOW.isoformat(), NOW.isoformat(), results_message_id),
             )
     async with await Database.open(path) as db:
-        assert [r.number for r in await db.rounds_due(NOW)] == [2]
-        finished = await db.get_round_by_number(GUILD, 1)
+        assert [r.number for r in await db.polls.rounds_due(NOW)] == [2]
+        finished = await db.polls.get_round_by_number(GUILD, 1)
         assert finished is not None and finished.close_finished

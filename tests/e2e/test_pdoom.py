@@ -75,9 +75,9 @@ async def test_vote_by_button_is_stored_before_it_is_confirmed(
     poll = await open_poll(fake, server)
     answer = await vote(fake, server.member, poll)
     assert answer == "Recorded your estimate for round 1: **17.5%**."
-    round_ = await bot.db.latest_round(server.guild.id)
+    round_ = await bot.db.polls.latest_round(server.guild.id)
     assert round_ is not None
-    assert await bot.db.current_answers(round_.id) == {server.member.id: 0.175}
+    assert await bot.db.polls.current_answers(round_.id) == {server.member.id: 0.175}
 
 
 async def test_vote_by_form_and_changing_it(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
@@ -87,21 +87,21 @@ async def test_vote_by_form_and_changing_it(fake: FakeDiscord, server: Server, b
         "Recorded your estimate for round 1: **3.3%**. (You wrote “1 in 30”.)"
     )
     await vote(fake, server.member, poll, bucket=0)
-    round_ = await bot.db.latest_round(server.guild.id)
+    round_ = await bot.db.polls.latest_round(server.guild.id)
     assert round_ is not None
-    assert await bot.db.current_answers(round_.id) == {server.member.id: 0.005}
-    assert [s.raw for s in await bot.db.submissions(server.guild.id, server.member.id)] == ["1 in 30", "<1%"]
+    assert await bot.db.polls.current_answers(round_.id) == {server.member.id: 0.005}
+    assert [s.raw for s in await bot.db.polls.submissions(server.guild.id, server.member.id)] == ["1 in 30", "<1%"]
 
 
 async def test_two_simultaneous_clicks_leave_one_answer(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
     """Two clicks from one member at the same moment leave exactly one current answer and two submissions."""
     poll = await open_poll(fake, server)
     await asyncio.gather(vote(fake, server.member, poll, bucket=1), vote(fake, server.member, poll, bucket=6))
-    round_ = await bot.db.latest_round(server.guild.id)
+    round_ = await bot.db.polls.latest_round(server.guild.id)
     assert round_ is not None
-    current = await bot.db.current_answers(round_.id)
+    current = await bot.db.polls.current_answers(round_.id)
     assert list(current) == [server.member.id] and current[server.member.id] in (0.03, 0.825)
-    assert len(await bot.db.submissions(server.guild.id, server.member.id)) == 2
+    assert len(await bot.db.polls.submissions(server.guild.id, server.member.id)) == 2
 
 
 async def test_bad_typed_input_explains_and_stores_nothing(
@@ -111,7 +111,7 @@ async def test_bad_typed_input_explains_and_stores_nothing(
     poll = await open_poll(fake, server)
     answer = await type_estimate(fake, server.member, poll, "pretty high")
     assert "I couldn't read 'pretty high'" in answer and "1 in 30" in answer
-    assert await bot.db.submissions(server.guild.id, server.member.id) == []
+    assert await bot.db.polls.submissions(server.guild.id, server.member.id) == []
 
 
 async def test_extreme_input_is_clamped_with_a_note(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
@@ -170,7 +170,7 @@ async def test_close_posts_results_with_a_chart_and_refuses_new_answers(
     assert "Published estimates" in results.text
     refused = await (await fake.submit_modal(server.member, late_form, {"estimate": "20%"})).reply()
     assert refused.content.startswith("Round 1 has closed")
-    assert await bot.db.submissions(server.guild.id, server.member.id) == []
+    assert await bot.db.polls.submissions(server.guild.id, server.member.id) == []
     closed_poll = await fake.wait_for_message(server.general, lambda m: m.id == poll.id and not m.components)
     assert "This round is closed" in closed_poll.text
 
@@ -236,7 +236,7 @@ async def test_rounds_are_scoped_to_their_server(fake: FakeDiscord, server: Serv
     assert results.content == "There is no round 1 in this server."
     exported = await (await fake.invoke(other_admin, "pdoom export", channel=other_channel)).reply()
     assert exported.content == "No rounds to export yet."
-    assert await bot.db.open_round_for_guild(server.guild.id) is not None
+    assert await bot.db.polls.open_round_for_guild(server.guild.id) is not None
 
 
 async def test_mine_and_forget(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
@@ -300,7 +300,7 @@ async def test_results_posted_but_not_recorded_are_not_posted_again(
     bot = await runner.start()
 
     async def recorded() -> int | None:
-        round_ = await bot.db.latest_round(server.guild.id)
+        round_ = await bot.db.polls.latest_round(server.guild.id)
         return round_.results_message_id if round_ else None
 
     assert await eventually(recorded) == posted.id

@@ -50,8 +50,8 @@ async def test_closer_survives_a_locked_database(
     fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A 'database is locked' error in the closer's pass is logged and retried; the round still closes on time."""
-    locked = LockedOnce(bot.db.next_closing_time)
-    bot.db.next_closing_time = locked  # type: ignore[method-assign]
+    locked = LockedOnce(bot.db.polls.next_closing_time)
+    bot.db.polls.next_closing_time = locked  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR):
         await open_poll(fake, server, closes_in_hours=2)  # wakes the closer; its pass fails
         await eventually(lambda: locked.called(1))
@@ -177,7 +177,7 @@ async def test_results_refused_for_good_are_recorded_and_not_retried(
     await runner.clock.advance(timedelta(hours=3))
     await fake.sync()
     assert len(fake.requests_to("POST", MESSAGES)) == 2  # the poll, and the refused results
-    latest = await bot.db.latest_round(server.guild.id)
+    latest = await bot.db.polls.latest_round(server.guild.id)
     assert latest is not None and latest.results_message_id == 0 and latest.close_finished
 
 
@@ -215,7 +215,7 @@ async def test_admins_set_the_minimum_respondents_no_lower_than_three(
         await fake.invoke(server.admin, "pdoom settings", {"min_respondents": 2}, channel=server.general)
     changed = await fake.invoke(server.admin, "pdoom settings", {"min_respondents": 3}, channel=server.general)
     assert "shown from **3** respondents" in (await changed.reply()).content and changed.ephemeral
-    assert (await bot.db.pdoom_settings(server.guild.id)).min_respondents == 3
+    assert (await bot.db.polls.pdoom_settings(server.guild.id)).min_respondents == 3
 
     poll = await open_poll(fake, server)
     for member in await voters(fake, server, 3):
@@ -235,14 +235,14 @@ async def test_crash_after_posting_results_finishes_the_close_after_restart(
     bot = await runner.start()
     poll = await open_poll(fake, server)
     await vote(fake, server.member, poll)
-    bot.db.set_results_message = crash  # type: ignore[method-assign]
+    bot.db.polls.set_results_message = crash  # type: ignore[method-assign]
     answer = await close(fake, server)
     assert "I'll keep trying" in answer
     posted = await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text)
     bot = await runner.restart()
 
     async def recorded() -> int | None:
-        latest = await bot.db.latest_round(server.guild.id)
+        latest = await bot.db.polls.latest_round(server.guild.id)
         return latest.results_message_id if latest else None
 
     assert await eventually(recorded) == posted.id

@@ -31,7 +31,7 @@ def prompt_posts(fake: FakeDiscord, channel: Channel) -> list[Message]:
 
 async def last_outcome(bot: AlignmentBot, server: Server) -> str | None:
     """Return what the scheduler last recorded for the server."""
-    row = await bot.db.get_schedule(server.guild.id)
+    row = await bot.db.schedules.get_schedule(server.guild.id)
     return row.last_outcome if row else None
 
 
@@ -79,7 +79,7 @@ async def test_crash_after_claim_before_send_posts_once_on_restart(
     await runner.clock.advance(timedelta(hours=7))
     await fake.sync()
     assert prompt_posts(fake, server.general) == []
-    claimed = await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
+    claimed = await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
     assert claimed is not None and claimed.status == "claimed"
 
     await runner.restart()
@@ -99,7 +99,7 @@ async def test_crash_after_send_before_completion_does_not_post_twice(
     bot = await runner.start()
     await schedule(fake, server, server.general)
 
-    bot.db.complete_post = crash  # type: ignore[method-assign]
+    bot.db.prompts.complete_post = crash  # type: ignore[method-assign]
     await runner.clock.advance(timedelta(hours=7))
     await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
     await fake.sync()
@@ -110,7 +110,7 @@ async def test_crash_after_send_before_completion_does_not_post_twice(
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
     await fake.sync()
     assert len(prompt_posts(fake, server.general)) == 1
-    assert await bot.db.claimed_posts(runner.clock.now()) == []
+    assert await bot.db.prompts.claimed_posts(runner.clock.now()) == []
 
 
 async def test_failed_thread_is_retried(
@@ -122,7 +122,7 @@ async def test_failed_thread_is_retried(
     fake.fail_next("POST", route, status=500, times=5)  # discord.py's retries for one request all fail
     with fast_http_retries():
         await runner.clock.advance(timedelta(hours=7))
-        await eventually(lambda: bot.db.posts_missing_thread(runner.clock.now()))
+        await eventually(lambda: bot.db.prompts.posts_missing_thread(runner.clock.now()))
         failed_at = runner.clock.now()
 
         async def retry_scheduled() -> bool:  # the scheduler now sleeps until the retry, not next week
@@ -138,7 +138,7 @@ async def test_failed_thread_is_retried(
 
 
 async def _no_missing_threads(bot: AlignmentBot) -> bool:
-    return await bot.db.posts_missing_thread(datetime(2100, 1, 1, tzinfo=UTC)) == []
+    return await bot.db.prompts.posts_missing_thread(datetime(2100, 1, 1, tzinfo=UTC)) == []
 
 
 async def test_forum_channel_gets_a_forum_post(
@@ -179,8 +179,8 @@ async def test_suggestion_approved_then_posted(
     mods = server.guild.add_text_channel("mods")
     await fake.sync()
     await schedule(fake, server, server.general, mod_channel=mods)
-    for prompt in await bot.db.list_prompts(server.guild.id, "approved", limit=100):
-        await bot.db.update_prompt(server.guild.id, prompt.id, status="retired")
+    for prompt in await bot.db.prompts.list_prompts(server.guild.id, "approved", limit=100):
+        await bot.db.prompts.update_prompt(server.guild.id, prompt.id, status="retired")
     opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
     text = "If an AI system could explain its reasoning perfectly, would that be enough for you to trust it?"
     thanks = await (
@@ -221,8 +221,8 @@ async def test_role_ping_is_the_only_mention(
     readers = server.guild.add_role("readers", mentionable=True)
     await fake.sync()
     await schedule(fake, server, server.general, ping_role=readers)
-    for prompt in await bot.db.list_prompts(server.guild.id, "approved", limit=100):
-        await bot.db.update_prompt(server.guild.id, prompt.id, status="retired")
+    for prompt in await bot.db.prompts.list_prompts(server.guild.id, "approved", limit=100):
+        await bot.db.prompts.update_prompt(server.guild.id, prompt.id, status="retired")
     await fake.invoke(
         server.admin,
         "prompts add",
@@ -252,7 +252,7 @@ async def test_short_downtime_posts_late_once_long_downtime_reports(
     assert "Missed 3 weekly post(s)" in alert.content
     await fake.sync()
     assert len(prompt_posts(fake, server.general)) == 1
-    schedule_row = await bot.db.get_schedule(server.guild.id)
+    schedule_row = await bot.db.schedules.get_schedule(server.guild.id)
     assert schedule_row is not None and schedule_row.next_local_date == "2026-12-25"
 
 
@@ -280,14 +280,14 @@ async def test_engagement_is_counted_in_stats(
     await schedule(fake, server, server.general)
     await runner.clock.advance(timedelta(hours=7))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-    await eventually(lambda: bot.db.recent_threads(runner.clock.now() - timedelta(days=1)))
+    await eventually(lambda: bot.db.prompts.recent_threads(runner.clock.now() - timedelta(days=1)))
     thread = server.guild.threads[-1]
     for who, text in ((server.member, "first"), (server.admin, "second"), (server.member, "third")):
         fake.say(who, thread, text)
     await fake.sync()
 
     async def counted() -> bool:
-        return [(s.messages, s.participants) for s in await bot.db.post_stats(server.guild.id)] == [(3, 2)]
+        return [(s.messages, s.participants) for s in await bot.db.prompts.post_stats(server.guild.id)] == [(3, 2)]
 
     await eventually(counted)
     stats = await (await fake.invoke(server.admin, "prompts stats", channel=server.general)).reply()
@@ -300,7 +300,7 @@ async def test_starter_prompts_import_once_and_the_list_pages(
     """Starter prompts are imported on first run without duplicates; the list is paginated."""
     await fake.sync()
     total = len(bot.library.store.prompts)
-    assert await bot.db.count_prompts(server.guild.id) == total
+    assert await bot.db.prompts.count_prompts(server.guild.id) == total
     again = await (await fake.invoke(server.admin, "prompts import", channel=server.general)).reply()
     assert again.content == f"Imported 0 starter prompt(s); {total} were already here."
     listing = await (await fake.invoke(server.admin, "prompts list", channel=server.general)).reply()

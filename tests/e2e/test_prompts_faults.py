@@ -72,7 +72,7 @@ async def test_a_refusing_server_fails_once_and_never_delays_another(
     assert posts_to(fake, a.prompts) == 1  # the one refused attempt, never retried
     assert len(alerts(fake, a.mods)) == 1
     assert len(prompt_posts(fake, b.prompts)) == 1
-    posted_b = await bot.db.get_schedule(b.guild.id)
+    posted_b = await bot.db.schedules.get_schedule(b.guild.id)
     assert posted_b is not None and posted_b.last_outcome is not None and posted_b.last_outcome.startswith("Posted")
 
 
@@ -93,7 +93,7 @@ async def test_a_deleted_channel_is_named_and_the_next_week_is_still_scheduled(
 
 
 async def _advanced(bot: AlignmentBot, guild_id: int) -> Any:
-    row = await bot.db.get_schedule(guild_id)
+    row = await bot.db.schedules.get_schedule(guild_id)
     return row if row is not None and row.next_local_date != "2026-11-27" else None
 
 
@@ -118,7 +118,7 @@ async def test_a_passing_failure_retries_that_server_alone(
 
 
 async def _retrying(bot: AlignmentBot, guild_id: int) -> Any:
-    row = await bot.db.get_schedule(guild_id)
+    row = await bot.db.schedules.get_schedule(guild_id)
     return row if row is not None and row.retry_at is not None else None
 
 
@@ -212,12 +212,12 @@ async def test_a_thread_created_before_a_crash_is_found_not_retried(
     """Crash between opening the thread and recording it: the retry meets 160004 and records that thread, once."""
     bot = await runner.start()
     await schedule(fake, server, server.general)
-    original = bot.db.set_post_thread
-    bot.db.set_post_thread = crash  # type: ignore[method-assign]
+    original = bot.db.prompts.set_post_thread
+    bot.db.prompts.set_post_thread = crash  # type: ignore[method-assign]
     await runner.clock.set(DUE)
     await fake.wait_for_request("POST", THREADS)
-    await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
-    bot.db.set_post_thread = original  # type: ignore[method-assign]
+    await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
+    bot.db.prompts.set_post_thread = original  # type: ignore[method-assign]
     await runner.clock.advance(timedelta(minutes=5))
     post = await eventually(lambda: _with_thread(bot, server.guild.id))
     assert post.thread_id == post.message_id
@@ -229,7 +229,7 @@ async def test_a_thread_created_before_a_crash_is_found_not_retried(
 
 
 async def _with_thread(bot: AlignmentBot, guild_id: int) -> Any:
-    post = await bot.db.post_for_occurrence(guild_id, "2026-11-27")
+    post = await bot.db.prompts.post_for_occurrence(guild_id, "2026-11-27")
     return post if post is not None and post.thread_id is not None else None
 
 
@@ -250,12 +250,12 @@ async def test_a_deleted_prompt_message_stops_the_thread_retries(
         await runner.clock.advance(timedelta(days=2))
     await fake.sync()
     assert len(fake.requests_to("POST", THREADS)) == 6  # the five failed tries of one call, then the 404
-    recorded = await bot.db.post_for_occurrence(server.guild.id, "2026-11-27")
+    recorded = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
     assert recorded is not None and not recorded.wants_thread and "deleted" in (recorded.error or "")
 
 
 async def _thread_tries(bot: AlignmentBot, guild_id: int) -> int:
-    post = await bot.db.post_for_occurrence(guild_id, "2026-11-27")
+    post = await bot.db.prompts.post_for_occurrence(guild_id, "2026-11-27")
     return post.thread_attempts if post is not None else 0
 
 
@@ -273,7 +273,7 @@ async def test_thread_retries_are_bounded(fake: FakeDiscord, server: Server, run
         alert = await fake.wait_for_message(server.general, lambda m: "discussion thread after" in m.content)
     assert "after 5 tries" in alert.content
     assert len(fake.requests_to("POST", THREADS)) == 5 * 5  # five calls, each tried five times by discord.py
-    recorded = await bot.db.post_for_occurrence(server.guild.id, "2026-11-27")
+    recorded = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
     assert recorded is not None and not recorded.wants_thread
 
 
@@ -283,9 +283,9 @@ async def test_a_recovered_post_is_reported_as_posted_even_with_an_empty_queue(
     """Crash between sending the last queued prompt and recording it: recovery records it and status says posted."""
     bot = await runner.start()
     await schedule(fake, server, server.general)
-    for prompt in (await bot.db.list_prompts(server.guild.id, "approved", limit=100))[1:]:
-        await bot.db.update_prompt(server.guild.id, prompt.id, status="retired")
-    bot.db.complete_post = crash  # type: ignore[method-assign]
+    for prompt in (await bot.db.prompts.list_prompts(server.guild.id, "approved", limit=100))[1:]:
+        await bot.db.prompts.update_prompt(server.guild.id, prompt.id, status="retired")
+    bot.db.prompts.complete_post = crash  # type: ignore[method-assign]
     await runner.clock.set(DUE)
     await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
     bot = await runner.restart()
@@ -296,7 +296,7 @@ async def test_a_recovered_post_is_reported_as_posted_even_with_an_empty_queue(
 
 
 async def _moved_on(bot: AlignmentBot, guild_id: int) -> str:
-    row = await bot.db.get_schedule(guild_id)
+    row = await bot.db.schedules.get_schedule(guild_id)
     return (row.last_outcome or "") if row is not None and row.next_local_date == "2026-12-04" else ""
 
 
@@ -309,7 +309,7 @@ async def test_recovery_checks_permissions_before_resending(
     await schedule(fake, server, server.general, mod_channel=mods)
     cog(bot).scheduler.deliver = crash
     await runner.clock.set(DUE)
-    await eventually(lambda: bot.db.post_for_occurrence(server.guild.id, "2026-11-27"))
+    await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
     await runner.stop()
     server.guild.set_overwrite(server.general, server.guild.bot_member, deny=Permissions.SEND_MESSAGES)
     await runner.start()
@@ -358,12 +358,12 @@ async def test_a_server_that_removed_the_bot_while_it_was_down_is_paused_at_star
 
 
 async def _absent(bot: AlignmentBot, guild_id: int) -> Any:
-    row = await bot.db.get_schedule(guild_id)
+    row = await bot.db.schedules.get_schedule(guild_id)
     return row if row is not None and row.absent else None
 
 
 async def _present(bot: AlignmentBot, guild_id: int) -> Any:
-    row = await bot.db.get_schedule(guild_id)
+    row = await bot.db.schedules.get_schedule(guild_id)
     return row if row is not None and not row.absent else None
 
 
@@ -399,8 +399,8 @@ async def test_the_scheduler_survives_a_failing_next_due_query(
     """If the next-due query raises once (database locked), the loop logs it, backs off, and still posts."""
     bot = await runner.start()
     await schedule(fake, server, server.general)
-    locked = LockedOnce(bot.db.next_schedule_due)
-    bot.db.next_schedule_due = locked  # type: ignore[method-assign]
+    locked = LockedOnce(bot.db.schedules.next_schedule_due)
+    bot.db.schedules.next_schedule_due = locked  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR, logger="bot.background"):
         cog(bot).scheduler.wake()
         await eventually(locked.called)
@@ -423,4 +423,4 @@ async def test_post_now_reports_a_refusal_to_the_admin_only(
     assert reply.content.startswith("Failed: AutoMod blocked the post")
     await fake.sync()
     assert alerts(fake, a.mods) == []
-    assert await bot.db.count_prompts(a.guild.id, "posted") == 0  # the prompt went back to the queue
+    assert await bot.db.prompts.count_prompts(a.guild.id, "posted") == 0  # the prompt went back to the queue

@@ -108,7 +108,7 @@ async def test_a_month_of_twenty_servers_with_faults(fake: FakeDiscord, server: 
         # A pre-checked permission never reaches Discord; a refusal is tried once a week, never retried.
         assert posts_to(fake, place.where.prompts) == (0 if place.broken == "permission" else len(WEEKS))
     assert posted_weeks(fake, leaver) == 1 and alerts(fake, leaver.where.mods) == []
-    leaver_row = await bot.db.get_schedule(leaver.where.guild.id)
+    leaver_row = await bot.db.schedules.get_schedule(leaver.where.guild.id)
     assert leaver_row is not None and leaver_row.absent
     # Every message the bot sent in the month, counted: healthy posts, the leaver's first week, one alert per
     # broken week, and the refused attempts (one per week where Discord itself refused).

@@ -46,8 +46,10 @@ def test_importing_the_domain_does_not_load_discord() -> None:
 
 
 def test_every_cog_module_is_a_listed_extension() -> None:
-    """Each module in bot/cogs is in EXTENSIONS, so none is forgotten at start-up."""
-    modules = {f"bot.cogs.{p.stem}" for p in (ROOT / "bot" / "cogs").glob("*.py") if p.stem != "__init__"}
+    """Each feature in bot/exts (a module or a package) is in EXTENSIONS, so none is forgotten at start-up."""
+    exts = ROOT / "bot" / "exts"
+    modules = {f"bot.exts.{p.stem}" for p in exts.glob("*.py") if p.stem != "__init__"}
+    modules |= {f"bot.exts.{p.parent.name}" for p in exts.glob("*/__init__.py")}
     assert modules == set(EXTENSIONS)
 
 

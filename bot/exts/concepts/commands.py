@@ -318,9 +318,3 @@ class Concepts(commands.Cog):
         if options:
             view.add_item(OpenConceptSelect(options))
         await interaction.response.send_message(embed=card_embed(search_card(query, hits)), view=view, ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    """Add the Concepts cog."""
-    assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
-    await bot.add_cog(Concepts(bot))

@@ -209,8 +209,8 @@ class ConfirmForget(BaseView):
         """Delete and say how many."""
         assert interaction.guild_id is not None  # noqa: S101 - /pdoom is guild-only
         self.stop()
-        deleted = await self.cog.bot.db.forget_member(interaction.guild_id, self.user_id)
-        for poll in await self.cog.bot.db.open_rounds():
+        deleted = await self.cog.bot.db.polls.forget_member(interaction.guild_id, self.user_id)
+        for poll in await self.cog.bot.db.polls.open_rounds():
             if poll.guild_id == interaction.guild_id:
                 self.cog.refresher.mark(poll.id)
         await interaction.response.edit_message(content=f"Deleted {deleted} estimate(s).", view=None)
@@ -269,7 +269,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
 
     async def round_in_guild(self, round_id: int, guild_id: int | None) -> PollRound:
         """Return a round of this server (cached), or refuse."""
-        poll = self._rounds.get(round_id) or await self.bot.db.get_round(round_id)
+        poll = self._rounds.get(round_id) or await self.bot.db.polls.get_round(round_id)
         if poll is None or poll.guild_id != guild_id:
             raise UserFacingError("This poll no longer exists.")
         self._rounds[round_id] = poll
@@ -277,8 +277,8 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
 
     async def public_results(self, poll: PollRound) -> PublicResults:
         """Return what may be shown of a round's current answers under its server's minimum respondents."""
-        answers = await self.bot.db.current_answers(poll.id)
-        settings = await self.bot.db.pdoom_settings(poll.guild_id)
+        answers = await self.bot.db.polls.current_answers(poll.id)
+        settings = await self.bot.db.polls.pdoom_settings(poll.guild_id)
         return public_results(list(answers.values()), settings.min_respondents)
 
     async def record(
@@ -287,7 +287,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         """Store a member's estimate, then (and only then) confirm it to them privately."""
         poll = await self.round_in_guild(round_id, interaction.guild_id)
         try:
-            await self.bot.db.record_vote(
+            await self.bot.db.polls.record_vote(
                 round_id=poll.id,
                 user_id=interaction.user.id,
                 value=estimate.value,
@@ -310,12 +310,12 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
 
     async def refresh_poll_message(self, round_id: int) -> None:
         """Edit the poll message to show the current count (and, once closed, the public results)."""
-        poll = await self.bot.db.get_round(round_id)
+        poll = await self.bot.db.polls.get_round(round_id)
         if poll is None:
             return
         # Under the closing lock: a refresh that read the round as open must not land after the close's edit.
         async with self._closing[poll.guild_id]:
-            poll = await self.bot.db.get_round(round_id)
+            poll = await self.bot.db.polls.get_round(round_id)
             if poll is not None:
                 await self.edit_poll_message(poll)
 
@@ -361,19 +361,19 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         """
         async with self._closing[poll.guild_id]:
             if poll.is_open:
-                await self.bot.db.close_round(poll.id, self.bot.clock.now())
-            current = await self.bot.db.get_round(poll.id)
+                await self.bot.db.polls.close_round(poll.id, self.bot.clock.now())
+            current = await self.bot.db.polls.get_round(poll.id)
             if current is None:  # deleted meanwhile: nothing left to finish
                 return poll
             self._rounds[current.id] = current
             if current.results_message_id is None:
                 # Closed by an earlier call that may have died between posting and recording: look before posting.
                 message_id = await self._post_results(current, look_first=not poll.is_open)
-                await self.bot.db.set_results_message(current.id, message_id)
+                await self.bot.db.polls.set_results_message(current.id, message_id)
                 current = replace(current, results_message_id=message_id)
             if not current.poll_message_closed:
                 await self.edit_poll_message(current)
-                await self.bot.db.set_poll_message_closed(current.id)
+                await self.bot.db.polls.set_poll_message_closed(current.id)
                 current = replace(current, poll_message_closed=True)
             self._retries.pop(current.id, None)
             return current
@@ -418,7 +418,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
     async def close_due_rounds(self) -> datetime | None:
         """Finish the closes that are due (closing time passed, or a step left undone); return the next due time."""
         now = self.bot.clock.now()
-        due = await self.bot.db.rounds_due(now)
+        due = await self.bot.db.polls.rounds_due(now)
         slots = asyncio.Semaphore(CLOSE_CONCURRENCY)
 
         async def finish(poll: PollRound) -> None:
@@ -437,7 +437,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         # for a round that failed in /pdoom close since `due` was read (it woke us, so the next pass sees it).
         self._retries = {k: r for k, r in self._retries.items() if k in due_ids or r.at > now}
         retries = [r.at for k, r in self._retries.items() if k in due_ids]
-        moments = [await self.bot.db.next_closing_time(), *retries]
+        moments = [await self.bot.db.polls.next_closing_time(), *retries]
         return min((m for m in moments if m is not None), default=None)
 
     # --- commands ---
@@ -468,7 +468,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
             raise UserFacingError(f"I need {names} in this channel to post a poll.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
-        poll = await self.bot.db.open_round(
+        poll = await self.bot.db.polls.open_round(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             question=question,
@@ -483,9 +483,9 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         try:
             message = await channel.send(embed=card_embed(poll_card(poll, 0, None)), view=poll_view(poll.id))
         except discord.HTTPException:
-            await self.bot.db.delete_round(poll.id)
+            await self.bot.db.polls.delete_round(poll.id)
             raise
-        await self.bot.db.set_round_message(poll.id, message.id)
+        await self.bot.db.polls.set_round_message(poll.id, message.id)
         self.closer.wake()
         await interaction.followup.send(f"Round {poll.number} is open: {message.jump_url}", ephemeral=True)
 
@@ -494,10 +494,10 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
     async def close(self, interaction: discord.Interaction) -> None:
         """Close the open round now and post its results (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        poll = await self.bot.db.open_round_for_guild(interaction.guild_id)
+        poll = await self.bot.db.polls.open_round_for_guild(interaction.guild_id)
         if poll is None:
             # A closed round whose results are still waiting: this is the admin asking to try again now.
-            latest = await self.bot.db.latest_round(interaction.guild_id)
+            latest = await self.bot.db.polls.latest_round(interaction.guild_id)
             if latest is None or latest.close_finished:
                 raise UserFacingError("No round is open in this server.")
             poll = latest
@@ -506,7 +506,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         try:
             done = await self.close_and_post(poll)
         except Exception as error:
-            current = await self.bot.db.get_round(poll.id)
+            current = await self.bot.db.polls.get_round(poll.id)
             if current is None or current.is_open:
                 raise  # the close itself failed: the round is still open, and the error handler says something failed
             code, _ = self._retry_later(poll)
@@ -536,9 +536,9 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
 
     async def _round_or_latest(self, guild_id: int, number: int | None) -> PollRound:
         poll = (
-            await self.bot.db.get_round_by_number(guild_id, number)
+            await self.bot.db.polls.get_round_by_number(guild_id, number)
             if number is not None
-            else await self.bot.db.latest_round(guild_id)
+            else await self.bot.db.polls.latest_round(guild_id)
         )
         if poll is None:
             raise UserFacingError(f"There is no round {number} in this server." if number else "No round yet.")
@@ -554,7 +554,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         if poll.is_open:
             if not poll.show_results_early:
                 raise UserFacingError(f"Round {poll.number} shows its results when it closes, so nobody is anchored.")
-            if await self.bot.db.current_answer(poll.id, interaction.user.id) is None:
+            if await self.bot.db.polls.current_answer(poll.id, interaction.user.id) is None:
                 raise UserFacingError(f"Answer round {poll.number} first; then you can see where everyone stands.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed, chart = await self.results_payload(poll)
@@ -564,9 +564,9 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
     async def history(self, interaction: discord.Interaction) -> None:
         """Show how the community's P(doom) moved across closed rounds."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        closed = [p for p in await self.bot.db.rounds(interaction.guild_id) if not p.is_open]
-        answers = await self.bot.db.answers_by_round(interaction.guild_id)
-        settings = await self.bot.db.pdoom_settings(interaction.guild_id)
+        closed = [p for p in await self.bot.db.polls.rounds(interaction.guild_id) if not p.is_open]
+        answers = await self.bot.db.polls.answers_by_round(interaction.guild_id)
+        settings = await self.bot.db.polls.pdoom_settings(interaction.guild_id)
         points = history_points(
             [(p.number, f"{p.opened_at:%b %Y}", answers.get(p.id, {})) for p in closed], settings.min_respondents
         )
@@ -588,7 +588,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
     async def mine(self, interaction: discord.Interaction) -> None:
         """Show your own estimates over time (only you see this)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        submissions = await self.bot.db.submissions(interaction.guild_id, interaction.user.id)
+        submissions = await self.bot.db.polls.submissions(interaction.guild_id, interaction.user.id)
         embed = discord.Embed(title="Your P(doom) estimates", description=submissions_text(submissions))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -606,11 +606,13 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
     async def export(self, interaction: discord.Interaction) -> None:
         """Download every round's aggregate results as CSV (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        rounds = await self.bot.db.rounds(interaction.guild_id)
+        rounds = await self.bot.db.polls.rounds(interaction.guild_id)
         if not rounds:
             raise UserFacingError("No rounds to export yet.")
-        settings = await self.bot.db.pdoom_settings(interaction.guild_id)
-        text = export_csv(rounds, await self.bot.db.answers_by_round(interaction.guild_id), settings.min_respondents)
+        settings = await self.bot.db.polls.pdoom_settings(interaction.guild_id)
+        text = export_csv(
+            rounds, await self.bot.db.polls.answers_by_round(interaction.guild_id), settings.min_respondents
+        )
         await interaction.response.send_message(
             "Aggregates only: no individual answers are included, and rounds with fewer than "
             f"{settings.min_respondents} respondents show only their count.",
@@ -632,14 +634,8 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         """See or change this server's poll settings (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
         if min_respondents is None:
-            settings = await self.bot.db.pdoom_settings(interaction.guild_id)
+            settings = await self.bot.db.polls.pdoom_settings(interaction.guild_id)
         else:
-            settings = await self.bot.db.set_pdoom_min_respondents(interaction.guild_id, min_respondents)
+            settings = await self.bot.db.polls.set_pdoom_min_respondents(interaction.guild_id, min_respondents)
             log.info("Guild %s set min_respondents to %s", interaction.guild_id, min_respondents)
         await interaction.response.send_message(settings_text(settings), ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    """Add the PDoom cog."""
-    assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
-    await bot.add_cog(PDoom(bot))

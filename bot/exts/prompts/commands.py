@@ -1,6 +1,6 @@
 """/prompts: the weekly discussion prompt queue, suggestions and their review, and each server's schedule.
 
-The posting itself (on time, exactly once, across restarts) is done by bot.prompt_scheduler.
+The posting itself (on time, exactly once, across restarts) is done by bot.exts.prompts.scheduler.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from bot.domain.schedule import (
 )
 from bot.domain.text import truncate
 from bot.errors import UserFacingError
-from bot.prompt_scheduler import PromptScheduler, missing_permissions
+from bot.exts.prompts.scheduler import PromptScheduler, missing_permissions
 from bot.render import EMBED_COLOUR, card_embed
 from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for, concept_autocomplete
 
@@ -121,7 +121,7 @@ class PromptPages(BaseView):
 
     async def render(self) -> discord.Embed:
         """Build the embed for the current page and enable the right buttons."""
-        prompts = await self.cog.bot.db.list_prompts(
+        prompts = await self.cog.bot.db.prompts.list_prompts(
             self.guild_id, self.status, offset=self.page * PAGE_SIZE, limit=PAGE_SIZE
         )
         lines = [
@@ -196,7 +196,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     async def suggest(self, interaction: discord.Interaction[Any], text: str, title: str | None) -> None:
         """Queue a member's suggestion and send it to the review channel, flagging near-duplicates."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        prompt = await self.bot.db.add_prompt(
+        prompt = await self.bot.db.prompts.add_prompt(
             guild_id=interaction.guild_id,
             text=text,
             title=title,
@@ -207,7 +207,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             now=self.bot.clock.now(),
         )
         similar = await self.similar_to(prompt)
-        schedule = await self.bot.db.get_schedule(interaction.guild_id)
+        schedule = await self.bot.db.schedules.get_schedule(interaction.guild_id)
         review_channel = self.bot.get_channel(schedule.mod_channel_id) if schedule and schedule.mod_channel_id else None
         if isinstance(review_channel, discord.TextChannel):
             embed = self.review_embed(prompt, similar, interaction.user)
@@ -222,7 +222,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
 
     async def similar_to(self, prompt: Prompt) -> list[tuple[Prompt, float]]:
         """Return the server's other prompts that say nearly the same thing as `prompt`."""
-        existing = await self.bot.db.list_prompts(prompt.guild_id, None, limit=1000)
+        existing = await self.bot.db.prompts.list_prompts(prompt.guild_id, None, limit=1000)
         return similar_prompts(prompt.text, [p for p in existing if p.id != prompt.id])
 
     def review_embed(
@@ -251,9 +251,9 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         status: PromptStatus = "approved" if approve else "rejected"
         # Compare-and-set: of two moderators reviewing at once, only the first changes it (and the suggester
         # hears one verdict); the other is told who was first.
-        prompt = await self.bot.db.review_prompt(interaction.guild_id, prompt_id, status, interaction.user.id)
+        prompt = await self.bot.db.prompts.review_prompt(interaction.guild_id, prompt_id, status, interaction.user.id)
         if prompt is None:
-            current = await self.bot.db.get_prompt(interaction.guild_id, prompt_id)
+            current = await self.bot.db.prompts.get_prompt(interaction.guild_id, prompt_id)
             raise AlreadyReviewed(current.status, current.reviewed_by) if current else AlreadyReviewed()
         verdict = "approved ✅" if approve else "rejected"
         await interaction.response.edit_message(
@@ -288,7 +288,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
 
     async def _prompt(self, interaction: discord.Interaction[Any], prompt_id: int) -> Prompt:
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        prompt = await self.bot.db.get_prompt(interaction.guild_id, prompt_id)
+        prompt = await self.bot.db.prompts.get_prompt(interaction.guild_id, prompt_id)
         if prompt is None:
             raise UserFacingError(f"There is no prompt #{prompt_id} in this server; `/prompts list` shows them.")
         return prompt
@@ -312,7 +312,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     ) -> None:
         """Add an approved prompt to the queue (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        prompt = await self.bot.db.add_prompt(
+        prompt = await self.bot.db.prompts.add_prompt(
             guild_id=interaction.guild_id,
             text=text,
             title=title,
@@ -343,7 +343,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     ) -> None:
         """Change a prompt's text, title, concept, themes or status (Manage Server)."""
         current = await self._prompt(interaction, prompt)
-        updated = await self.bot.db.update_prompt(
+        updated = await self.bot.db.prompts.update_prompt(
             current.guild_id,
             current.id,
             text=text,
@@ -361,7 +361,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     async def remove(self, interaction: discord.Interaction, prompt: int) -> None:
         """Retire a prompt so it is never posted (Manage Server)."""
         current = await self._prompt(interaction, prompt)
-        await self.bot.db.update_prompt(current.guild_id, current.id, status="retired")
+        await self.bot.db.prompts.update_prompt(current.guild_id, current.id, status="retired")
         await interaction.response.send_message(f"Retired prompt #{current.id}.", ephemeral=True)
 
     @app_commands.command(name="list")
@@ -373,7 +373,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         """List the prompts in this server's queue, page by page (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
         value = cast(PromptStatus, status.value) if status else None
-        total = await self.bot.db.count_prompts(interaction.guild_id, value)
+        total = await self.bot.db.prompts.count_prompts(interaction.guild_id, value)
         view = PromptPages(self, interaction.guild_id, value, total)
         await interaction.response.send_message(embed=await view.render(), view=view, ephemeral=True)
 
@@ -384,8 +384,8 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         """Show a prompt exactly as it will be posted (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
         if prompt is None:
-            approved = await self.bot.db.list_prompts(interaction.guild_id, "approved", limit=500)
-            last = await self.bot.db.last_posted_prompt(interaction.guild_id)
+            approved = await self.bot.db.prompts.list_prompts(interaction.guild_id, "approved", limit=500)
+            last = await self.bot.db.prompts.last_posted_prompt(interaction.guild_id)
             chosen = choose_next(approved, last.tags if last else ())
             if chosen is None:
                 raise UserFacingError("No approved prompts are queued.")
@@ -415,7 +415,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     async def review_command(self, interaction: discord.Interaction) -> None:
         """Review the oldest waiting suggestion (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        waiting = await self.bot.db.list_prompts(interaction.guild_id, "suggested", limit=1)
+        waiting = await self.bot.db.prompts.list_prompts(interaction.guild_id, "suggested", limit=1)
         if not waiting:
             raise UserFacingError("No suggestions are waiting for review.")
         prompt = waiting[0]
@@ -459,7 +459,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             raise UserFacingError(f"I need {', '.join(missing)} in {channel.mention} before I can post there.")
         now = self.bot.clock.now()
         upcoming = next_occurrence(now, weekday.value, at, zone)
-        previous = await self.bot.db.get_schedule(interaction.guild.id)
+        previous = await self.bot.db.schedules.get_schedule(interaction.guild.id)
         schedule = Schedule(
             guild_id=interaction.guild.id,
             channel_id=channel.id,
@@ -477,7 +477,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
             last_outcome=previous.last_outcome if previous else None,
         )
         # No lock: a post in progress for the old schedule only moves it on if it still names the same week.
-        await self.bot.db.save_schedule(schedule)
+        await self.bot.db.schedules.save_schedule(schedule)
         added = await self.scheduler.import_starters(interaction.guild.id)
         self.scheduler.wake()
         imported = f" Imported {added} starter prompt(s)." if added else ""
@@ -488,7 +488,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         )
 
     async def _schedule_or_error(self, guild_id: int | None) -> Schedule:
-        schedule = await self.bot.db.get_schedule(guild_id or 0)
+        schedule = await self.bot.db.schedules.get_schedule(guild_id or 0)
         if schedule is None:
             raise UserFacingError("This server has no prompt schedule yet; set one with `/prompts schedule`.")
         return schedule
@@ -499,7 +499,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         """Show the next post time, the last outcome and how many prompts are left (Manage Server)."""
         schedule = await self._schedule_or_error(interaction.guild_id)
         zone = load_zone(schedule.timezone)
-        approved = await self.bot.db.count_prompts(schedule.guild_id, "approved")
+        approved = await self.bot.db.prompts.count_prompts(schedule.guild_id, "approved")
         local = schedule.next_due_at.astimezone(zone)
         state = "paused" if schedule.paused else ("the next one will be skipped" if schedule.skip_next else "active")
         embed = discord.Embed(title="Weekly prompts", colour=EMBED_COLOUR)
@@ -521,7 +521,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         await self._schedule_or_error(interaction.guild_id)
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
         # Only the named columns change, so a post being processed right now is never overwritten.
-        updated = await self.bot.db.update_schedule_state(interaction.guild_id, upcoming=upcoming, **flags)
+        updated = await self.bot.db.schedules.update_schedule_state(interaction.guild_id, upcoming=upcoming, **flags)
         assert updated is not None  # noqa: S101 - it existed a moment ago
         self.scheduler.wake()
         return updated
@@ -563,7 +563,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.scheduler.guild_lock(schedule.guild_id):  # this server's work only, never another's
             outcome = await self.scheduler.post_now(schedule, f"now-{interaction.id}")
-        await self.bot.db.set_schedule_outcome(schedule.guild_id, outcome)
+        await self.bot.db.schedules.set_schedule_outcome(schedule.guild_id, outcome)
         await interaction.followup.send(outcome + ".", ephemeral=True)
 
     @app_commands.command(name="stats")
@@ -571,7 +571,7 @@ class Prompts(commands.GroupCog, group_name="prompts"):
     async def stats(self, interaction: discord.Interaction) -> None:
         """Show how much discussion each recent prompt got in its first week (Manage Server)."""
         assert interaction.guild_id is not None  # noqa: S101 - guild-only
-        rows = await self.bot.db.post_stats(interaction.guild_id)
+        rows = await self.bot.db.prompts.post_stats(interaction.guild_id)
         if not rows:
             raise UserFacingError("No prompts have been posted yet.")
         lines = []
@@ -581,9 +581,3 @@ class Prompts(commands.GroupCog, group_name="prompts"):
         embed = discord.Embed(title="Prompt engagement (first week)", description="\n".join(lines), colour=EMBED_COLOUR)
         embed.set_footer(text="Retire prompts that got no discussion with /prompts remove.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    """Add the Prompts cog."""
-    assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
-    await bot.add_cog(Prompts(bot))

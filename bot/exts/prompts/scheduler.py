@@ -160,11 +160,11 @@ class PromptScheduler:
             self._prepared = True
         now = self.bot.clock.now()
         work: dict[int, _GuildWork] = defaultdict(_GuildWork)
-        for post in await self.bot.db.claimed_posts(now):
+        for post in await self.bot.db.prompts.claimed_posts(now):
             work[post.guild_id].claimed.append(post)
-        for post in await self.bot.db.posts_missing_thread(now):
+        for post in await self.bot.db.prompts.posts_missing_thread(now):
             work[post.guild_id].threads.append(post)
-        for schedule in await self.bot.db.due_schedules(now):
+        for schedule in await self.bot.db.schedules.due_schedules(now):
             work[schedule.guild_id].schedule = schedule
         slots = asyncio.Semaphore(CONCURRENCY)
 
@@ -179,7 +179,7 @@ class PromptScheduler:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        moments = [await self.bot.db.next_schedule_due(), await self.bot.db.next_thread_retry()]
+        moments = [await self.bot.db.schedules.next_schedule_due(), await self.bot.db.prompts.next_thread_retry()]
         return min((m for m in moments if m is not None), default=None)
 
     async def prepare(self) -> None:
@@ -187,12 +187,12 @@ class PromptScheduler:
         present = {guild.id for guild in self.bot.guilds}
         for guild_id in present:
             await self.import_starters(guild_id)
-        for guild_id, absent in (await self.bot.db.schedule_presence()).items():
+        for guild_id, absent in (await self.bot.db.schedules.schedule_presence()).items():
             if absent and guild_id in present:
                 await self.guild_joined(guild_id)
             elif not absent and guild_id not in present:
                 await self.guild_left(guild_id)  # removed while the bot was offline
-        self._threads = await self.bot.db.recent_threads(self.bot.clock.now() - ENGAGEMENT_WINDOW)
+        self._threads = await self.bot.db.prompts.recent_threads(self.bot.clock.now() - ENGAGEMENT_WINDOW)
 
     async def process_guild(self, guild_id: int, work: _GuildWork, now: datetime) -> None:
         """Do one server's work: finish unfinished posts, open missing threads, then handle its due occurrence."""
@@ -219,21 +219,25 @@ class PromptScheduler:
         due = Occurrence(date.fromisoformat(occurrence), schedule.next_due_at)
         # Always move past `now`: after downtime there is at most one (late) post, never a backlog burst.
         following = next_occurrence(max(now, due.due), schedule.weekday, schedule.local_time, zone)
-        recorded = await self.bot.db.post_for_occurrence(schedule.guild_id, occurrence)
+        recorded = await self.bot.db.prompts.post_for_occurrence(schedule.guild_id, occurrence)
         if recorded is not None:
             if recorded.status != "claimed":  # done already (e.g. posted before a crash): report that, move on
-                await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, describe_outcome(recorded))
+                await self.bot.db.schedules.advance_schedule(
+                    schedule.guild_id, occurrence, following, describe_outcome(recorded)
+                )
             return  # a claimed post is finished by recover(), which ran first
         if schedule.skip_next:
             await self._record(schedule, occurrence, "skipped", None)
-            await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, f"Skipped {occurrence}")
+            await self.bot.db.schedules.advance_schedule(
+                schedule.guild_id, occurrence, following, f"Skipped {occurrence}"
+            )
             return
         if now > schedule.deadline:
             if schedule.attempts:
                 outcome = await self.fail(schedule, occurrence, _gave_up(schedule))
             else:
                 outcome = await self.report_missed(schedule, due, now)
-            await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, outcome)
+            await self.bot.db.schedules.advance_schedule(schedule.guild_id, occurrence, following, outcome)
             return
         try:
             outcome = await self.post(schedule, occurrence, schedule.deadline)
@@ -243,7 +247,7 @@ class PromptScheduler:
         except _Absent:
             await self.guild_left(schedule.guild_id)
             return
-        await self.bot.db.advance_schedule(schedule.guild_id, occurrence, following, outcome)
+        await self.bot.db.schedules.advance_schedule(schedule.guild_id, occurrence, following, outcome)
 
     async def report_missed(self, schedule: Schedule, due: Occurrence, now: datetime) -> str:
         """Record an occurrence missed while the bot was offline, and tell the admins how many were missed."""
@@ -258,7 +262,9 @@ class PromptScheduler:
         """Try this schedule's occurrence again after a backoff, but no later than just past its deadline."""
         delay = backoff(schedule.attempts + 1, RETRY_FIRST, RETRY_CAP)
         retry_at = max(min(now + delay, schedule.deadline + timedelta(seconds=1)), now + timedelta(seconds=1))
-        attempts = await self.bot.db.retry_schedule_later(schedule.guild_id, schedule.next_local_date, retry_at, reason)
+        attempts = await self.bot.db.schedules.retry_schedule_later(
+            schedule.guild_id, schedule.next_local_date, retry_at, reason
+        )
         log.warning(
             "Weekly prompt for guild %s (%s) not posted: %s; try %d at %s",
             schedule.guild_id,
@@ -296,14 +302,14 @@ class PromptScheduler:
         """
         try:
             channel = self.target_channel(schedule.guild_id, schedule.channel_id, schedule.open_thread)
-            approved = await self.bot.db.list_prompts(schedule.guild_id, "approved", limit=500)
-            last = await self.bot.db.last_posted_prompt(schedule.guild_id)
+            approved = await self.bot.db.prompts.list_prompts(schedule.guild_id, "approved", limit=500)
+            last = await self.bot.db.prompts.last_posted_prompt(schedule.guild_id)
             prompt = choose_next(approved, last.tags if last else ())
             if prompt is None:
                 raise _Refused("no approved prompts are left; add some with /prompts add")
         except _Refused as refused:
             return await self.fail(schedule, occurrence, refused.reason, alert=alert)
-        post = await self.bot.db.claim_post(
+        post = await self.bot.db.prompts.claim_post(
             guild_id=schedule.guild_id,
             occurrence=occurrence,
             prompt_id=prompt.id,
@@ -313,7 +319,7 @@ class PromptScheduler:
             deadline=deadline,
         )
         if post is None:
-            recorded = await self.bot.db.post_for_occurrence(schedule.guild_id, occurrence)
+            recorded = await self.bot.db.prompts.post_for_occurrence(schedule.guild_id, occurrence)
             if recorded is not None:
                 return describe_outcome(recorded)
             raise _Wait("another post took the same prompt at the same moment")
@@ -321,7 +327,7 @@ class PromptScheduler:
             await self.deliver(post, prompt, channel, schedule.ping_role_id)
         except _Refused as refused:
             return await self.fail(schedule, occurrence, refused.reason, post=post, alert=alert)
-        remaining = await self.bot.db.count_prompts(schedule.guild_id, "approved")
+        remaining = await self.bot.db.prompts.count_prompts(schedule.guild_id, "approved")
         if remaining <= LOW_QUEUE:
             await self.alert(
                 schedule,
@@ -337,12 +343,12 @@ class PromptScheduler:
         except _Absent:
             return "I'm not in this server any more"
         except _Wait as wait:
-            claimed = await self.bot.db.post_for_occurrence(schedule.guild_id, occurrence)
+            claimed = await self.bot.db.prompts.post_for_occurrence(schedule.guild_id, occurrence)
             if claimed is not None and claimed.status == "claimed":
                 # Discord may have made the post despite the error: keep it if it is there.
                 if await self._settle_if_posted(claimed):
                     return describe_outcome(replace(claimed, status="posted"))
-                await self.bot.db.fail_post(claimed.id, wait.reason, self.bot.clock.now())
+                await self.bot.db.prompts.fail_post(claimed.id, wait.reason, self.bot.clock.now())
             return f"Not posted: {wait.reason}. Please try again in a few minutes"
 
     async def fail(
@@ -350,7 +356,7 @@ class PromptScheduler:
     ) -> str:
         """Record a failed occurrence (its claimed post, if any) and tell the admins once, naming the cause."""
         if post is not None:
-            recorded = await self.bot.db.fail_post(post.id, reason, self.bot.clock.now())
+            recorded = await self.bot.db.prompts.fail_post(post.id, reason, self.bot.clock.now())
         else:
             recorded = await self._record(schedule, occurrence, "failed", reason)
         if recorded and alert:
@@ -359,7 +365,7 @@ class PromptScheduler:
 
     async def _record(self, schedule: Schedule, occurrence: str, status: str, error: str | None) -> bool:
         """Record an occurrence that used no prompt (skipped, missed, failed); False if it was recorded already."""
-        return await self.bot.db.record_occurrence(
+        return await self.bot.db.prompts.record_occurrence(
             guild_id=schedule.guild_id,
             occurrence=occurrence,
             channel_id=schedule.channel_id,
@@ -393,10 +399,10 @@ class PromptScheduler:
         now = self.bot.clock.now()
         if isinstance(channel, discord.ForumChannel):
             self._threads[created.thread.id] = (post.id, now)
-            await self.bot.db.complete_post(post.id, created.message.id, now)
-            await self.bot.db.set_post_thread(post.id, created.thread.id)
+            await self.bot.db.prompts.complete_post(post.id, created.message.id, now)
+            await self.bot.db.prompts.set_post_thread(post.id, created.thread.id)
             return
-        await self.bot.db.complete_post(post.id, message.id, now)
+        await self.bot.db.prompts.complete_post(post.id, message.id, now)
         if post.wants_thread:
             await self.ensure_thread(replace(post, status="posted", message_id=message.id))
 
@@ -406,7 +412,7 @@ class PromptScheduler:
         """Open the discussion thread on a posted prompt; retry a passing fault a few times, then give up."""
         if post.message_id is None or post.thread_id is not None:
             return
-        prompt = await self.bot.db.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
+        prompt = await self.bot.db.prompts.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
         channel = self.bot.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
         message = channel.get_partial_message(post.message_id)
         try:
@@ -417,7 +423,7 @@ class PromptScheduler:
             await self._thread_failed(post, error)
             return
         self._threads[thread.id] = (post.id, self.bot.clock.now())  # before the write: count from the start
-        await self.bot.db.set_post_thread(post.id, thread.id)
+        await self.bot.db.prompts.set_post_thread(post.id, thread.id)
 
     async def _thread_failed(self, post: PromptPost, error: Exception) -> None:
         """Record what a failed thread creation means: found, not wanted any more, or worth another try."""
@@ -426,10 +432,10 @@ class PromptScheduler:
             # Created before a crash but not recorded: a message's thread has the message's id.
             assert post.message_id is not None  # noqa: S101 - checked by ensure_thread
             self._threads[post.message_id] = (post.id, self.bot.clock.now())
-            await self.bot.db.set_post_thread(post.id, post.message_id)
+            await self.bot.db.prompts.set_post_thread(post.id, post.message_id)
             return
         if code in (UNKNOWN_MESSAGE, UNKNOWN_CHANNEL):
-            await self.bot.db.give_up_thread(post.id, "the prompt message was deleted, so it has no thread")
+            await self.bot.db.prompts.give_up_thread(post.id, "the prompt message was deleted, so it has no thread")
             return
         where = f"<#{post.channel_id}>"
         if not is_transient(error):
@@ -443,7 +449,7 @@ class PromptScheduler:
             await self._give_up_thread(post, reason)
             return
         retry_at = self.bot.clock.now() + backoff(post.thread_attempts + 1, THREAD_RETRY_FIRST, RETRY_CAP)
-        attempts = await self.bot.db.retry_thread_later(post.id, retry_at)
+        attempts = await self.bot.db.prompts.retry_thread_later(post.id, retry_at)
         if attempts >= THREAD_MAX_ATTEMPTS:
             reason = (
                 f"I couldn't open this week's discussion thread after {attempts} tries ({describe_fault(error, where)})"
@@ -453,8 +459,8 @@ class PromptScheduler:
             log.warning("Creating the thread for post %s failed (try %d); retrying at %s", post.id, attempts, retry_at)
 
     async def _give_up_thread(self, post: PromptPost, reason: str) -> None:
-        await self.bot.db.give_up_thread(post.id, reason)
-        schedule = await self.bot.db.get_schedule(post.guild_id)
+        await self.bot.db.prompts.give_up_thread(post.id, reason)
+        schedule = await self.bot.db.schedules.get_schedule(post.guild_id)
         if schedule is not None:
             await self.alert(schedule, reason + ".")
 
@@ -462,7 +468,7 @@ class PromptScheduler:
 
     async def recover(self, post: PromptPost, now: datetime) -> None:
         """Finish a post claimed but not completed: find it in the channel, or send it after the usual checks."""
-        schedule = await self.bot.db.get_schedule(post.guild_id)
+        schedule = await self.bot.db.schedules.get_schedule(post.guild_id)
         current = schedule is not None and schedule.next_local_date == post.occurrence
         try:
             if await self._settle_if_posted(post):
@@ -474,7 +480,7 @@ class PromptScheduler:
             if schedule is None:
                 raise _Refused("the server has no schedule any more")
             channel = self.target_channel(post.guild_id, post.channel_id, post.wants_thread)
-            prompt = await self.bot.db.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
+            prompt = await self.bot.db.prompts.get_prompt(post.guild_id, post.prompt_id) if post.prompt_id else None
             if prompt is None:
                 raise _Refused("its prompt was deleted")
             await self.deliver(post, prompt, channel, schedule.ping_role_id)
@@ -482,14 +488,14 @@ class PromptScheduler:
             if current and schedule is not None:
                 await self.retry_later(schedule, now, wait.reason)
             else:  # a /prompts post-now interrupted by a restart is tried once, not retried
-                await self.bot.db.fail_post(post.id, wait.reason, now)
+                await self.bot.db.prompts.fail_post(post.id, wait.reason, now)
         except _Refused as refused:
             if schedule is not None:
                 await self.fail(schedule, post.occurrence, refused.reason, post=post)
             else:
-                await self.bot.db.fail_post(post.id, refused.reason, now)
+                await self.bot.db.prompts.fail_post(post.id, refused.reason, now)
         except _Absent:
-            await self.bot.db.fail_post(post.id, "the bot is no longer in the server", now)
+            await self.bot.db.prompts.fail_post(post.id, "the bot is no longer in the server", now)
             await self.guild_left(post.guild_id)
 
     async def _settle_if_posted(self, post: PromptPost) -> bool:
@@ -498,9 +504,9 @@ class PromptScheduler:
         if found is None:
             return False
         message_id, thread_id = found
-        await self.bot.db.complete_post(post.id, message_id, self.bot.clock.now())
+        await self.bot.db.prompts.complete_post(post.id, message_id, self.bot.clock.now())
         if thread_id is not None:
-            await self.bot.db.set_post_thread(post.id, thread_id)
+            await self.bot.db.prompts.set_post_thread(post.id, thread_id)
         elif post.wants_thread:
             await self.ensure_thread(replace(post, status="posted", message_id=message_id))
         return True
@@ -539,17 +545,17 @@ class PromptScheduler:
 
     async def guild_left(self, guild_id: int) -> None:
         """Pause a server's schedule while the bot is not in it."""
-        if await self.bot.db.set_schedule_absent(guild_id, None):
+        if await self.bot.db.schedules.set_schedule_absent(guild_id, None):
             log.info("Paused weekly prompts of guild %s: the bot is no longer in it", guild_id)
 
     async def guild_joined(self, guild_id: int) -> None:
         """Give a (re)joined server its starter prompts and resume its schedule from the next occurrence."""
         await self.import_starters(guild_id)
-        schedule = await self.bot.db.get_schedule(guild_id)
+        schedule = await self.bot.db.schedules.get_schedule(guild_id)
         if schedule is not None and schedule.absent:
             zone = load_zone(schedule.timezone)
             upcoming = next_occurrence(self.bot.clock.now(), schedule.weekday, schedule.local_time, zone)
-            if await self.bot.db.set_schedule_absent(guild_id, upcoming):
+            if await self.bot.db.schedules.set_schedule_absent(guild_id, upcoming):
                 log.info("Resumed weekly prompts of guild %s from %s", guild_id, upcoming.local_date)
                 self.wake()
 
@@ -569,7 +575,9 @@ class PromptScheduler:
 
     async def import_starters(self, guild_id: int) -> int:
         """Import the starter prompts from the content folder into a server's queue (idempotent)."""
-        return await self.bot.db.import_starter_prompts(guild_id, self.bot.library.store.prompts, self.bot.clock.now())
+        return await self.bot.db.prompts.import_starter_prompts(
+            guild_id, self.bot.library.store.prompts, self.bot.clock.now()
+        )
 
     async def count_message(self, message: discord.Message) -> None:
         """Count a message (and its author) if it is in a prompt's thread during the thread's first week."""
@@ -578,4 +586,4 @@ class PromptScheduler:
         entry = self._threads.get(message.channel.id)
         if entry is None or self.bot.clock.now() - entry[1] > ENGAGEMENT_WINDOW:
             return
-        await self.bot.db.record_thread_message(entry[0], message.author.id)
+        await self.bot.db.prompts.record_thread_message(entry[0], message.author.id)

@@ -212,9 +212,3 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
             colour=EMBED_COLOUR,
         ).set_footer(text=f"After saving: {describe_change(self.bot.library.store, edit.store)}")
         view.message = await interaction.followup.send(embed=embed, view=view, ephemeral=True, wait=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    """Add the ContentAdmin cog."""
-    assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
-    await bot.add_cog(ContentAdmin(bot))

@@ -1,0 +1,24 @@
+"""Bot-wide key/value state (e.g. the hash of the last command sync)."""
+
+from __future__ import annotations
+
+from bot.db.connection import Connection
+
+
+class StateQueries:
+    """Bot-wide state."""
+
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    async def get_meta(self, key: str) -> str | None:
+        """Return the value stored under `key`, or None."""
+        row = await self._db.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row["value"]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Store `value` under `key`, replacing any previous value."""
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

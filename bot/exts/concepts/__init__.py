@@ -1,0 +1,12 @@
+"""Concepts: /concept, /concepts, /reading, /tour and /search, with Share buttons."""
+
+from discord.ext.commands import Bot
+
+from bot.bot import AlignmentBot
+from bot.exts.concepts.commands import Concepts
+
+
+async def setup(bot: Bot) -> None:
+    """Add the feature's cogs."""
+    assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
+    await bot.add_cog(Concepts(bot))
