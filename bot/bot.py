@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import discord
 import yarl
@@ -20,6 +21,9 @@ from bot.settings import Settings
 from bot.tree import AppCommandTree
 
 log = logging.getLogger(__name__)
+
+# How far the bot's clock may be ahead of Discord's when searching a channel for messages sent since a moment.
+CLOCK_SKEW = timedelta(minutes=5)
 
 # Every extension the bot loads, one per feature; a structure test checks this matches what is in bot/exts.
 EXTENSIONS: tuple[str, ...] = (
@@ -47,6 +51,17 @@ def discord_endpoints(api_base: str | None, gateway_url: str | None) -> Iterator
     finally:
         discord.http.Route.BASE = old_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+
+def carries_marker(
+    message: discord.Message, marker: str, legacy: Callable[[discord.Embed], bool] | None = None
+) -> bool:
+    """Whether a message has a component whose custom_id is `marker` (or, for older posts, an embed `legacy` likes)."""
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            if getattr(item, "custom_id", None) == marker:
+                return True
+    return legacy is not None and any(legacy(embed) for embed in message.embeds)
 
 
 def command_set_hash(payload: list[dict[str, object]]) -> str:
@@ -112,16 +127,22 @@ class AlignmentBot(commands.Bot):
         return True
 
     async def find_own_message(
-        self, channel_id: int, matches: Callable[[discord.Embed], bool], limit: int = 50
+        self, channel_id: int, marker: str, since: datetime, legacy: Callable[[discord.Embed], bool] | None = None
     ) -> discord.Message | None:
-        """Return our most recent message in a channel with an embed that `matches` (None if absent or unreadable).
+        """Return our message in a channel that carries `marker`, sent since `since` (None if absent or unreadable).
 
-        Used to recover after a crash between posting something and recording that it was posted. A passing
+        Used to recover after a crash between posting something and recording that it was posted. The marker is a
+        component's custom_id, never visible wording, so rewording a message in a release
+        cannot break the recovery of older posts; `legacy` recognises posts made before markers existed. Only
+        messages sent after the claim (less a margin for clock skew) are read, however many that is. A passing
         failure (429, 5xx) is raised rather than taken for "not there", which would post a second copy.
         """
+        after = discord.Object(discord.utils.time_snowflake(since - CLOCK_SKEW))
         try:
-            async for message in self.get_partial_messageable(channel_id).history(limit=limit):
-                if self.user and message.author.id == self.user.id and any(matches(e) for e in message.embeds):
+            async for message in self.get_partial_messageable(channel_id).history(
+                limit=None, after=after, oldest_first=True
+            ):
+                if self.user and message.author.id == self.user.id and carries_marker(message, marker, legacy):
                     return message
         except discord.HTTPException as error:
             if is_transient(error):

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.card import EMBED_DESCRIPTION_LIMIT, Card
 from bot.domain.content import (
-    EMBED_DESCRIPTION_LIMIT,
-    Card,
     Concept,
     ContentStore,
     OutlinePoint,

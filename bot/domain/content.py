@@ -31,6 +31,13 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from bot.domain.card import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    EMBED_TITLE_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    Card,
+)
 from bot.errors import UserFacingError
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -38,11 +45,6 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _URL = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
 
-# Discord's embed limits, which rendered content must respect.
-EMBED_TITLE_LIMIT = 256
-EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_FIELD_LIMIT = 1024
-EMBED_TOTAL_LIMIT = 6000
 # A concept card's text (links' addresses not counted) fits about two phone screens.
 CARD_TEXT_BUDGET = 1700  # cards are written to about 1,600; the margin lets a related title grow
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\(https://[^)\s]*\)")
@@ -245,26 +247,6 @@ class ContentInvalid(UserFacingError):
         first = f" The first: {errors[0]}" if errors else ""
         super().__init__(f"The content has {len(errors)} error(s), so nothing was changed.{first}")
         self.errors = errors
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """A rendered message card, independent of discord: it maps one-to-one onto an embed."""
-
-    title: str
-    description: str
-    fields: tuple[tuple[str, str], ...] = ()
-    url: str | None = None
-    footer: str | None = None
-
-    def total_length(self) -> int:
-        """Count characters the way Discord does for the 6000-character embed total."""
-        return (
-            len(self.title)
-            + len(self.description)
-            + sum(len(n) + len(v) for n, v in self.fields)
-            + len(self.footer or "")
-        )
 
 
 @dataclass(frozen=True)

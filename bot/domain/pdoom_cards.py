@@ -6,7 +6,8 @@ import csv
 import io
 from collections.abc import Sequence
 
-from bot.domain.content import Card, ReferenceEstimate
+from bot.domain.card import Card
+from bot.domain.content import ReferenceEstimate
 from bot.domain.pdoom import (
     MIN_BIN_COUNT,
     PollRound,

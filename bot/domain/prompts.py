@@ -9,7 +9,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, utils
 
-from bot.domain.content import Card, ContentStore, reading_line
+from bot.domain.card import Card
+from bot.domain.content import ContentStore, reading_line
 from bot.domain.schedule import WEEKDAYS
 from bot.domain.text import truncate
 from bot.errors import UserFacingError

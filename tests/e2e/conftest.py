@@ -73,8 +73,9 @@ class BotRunner:
         self.settings_overrides: dict[str, Any] = {}
         #: Called with each new bot before it connects, e.g. to add a test-only command.
         self.prepare: Callable[[AlignmentBot], None] | None = None
-        #: The bot's clock; tests move it forward instead of sleeping.
+        #: The bot's clock; tests move it forward instead of sleeping. Discord's ids follow it too.
         self.clock = FakeClock()
+        fake.world.next_id.clock = lambda: self.clock.now().timestamp()
         self.bot: AlignmentBot | None = None
         self._stack: contextlib.AsyncExitStack | None = None
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.content import Card
+from bot.domain.card import Card
 from bot.domain.pdoom import PollRound, history_points, public_results
 from bot.domain.pdoom_cards import csv_cell, export_csv, history_lines, poll_card, results_card, so_far_text
 

@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import AlignmentBot
+from bot.domain.card import Card
 from bot.domain.cards import (
     SHARE_COOLDOWN,
     Cooldown,
@@ -28,7 +29,7 @@ from bot.domain.cards import (
     steps_overview_card,
     tour_card,
 )
-from bot.domain.content import Card, Concept, concept_card
+from bot.domain.content import Concept, concept_card
 from bot.domain.search import AUTOCOMPLETE_LIMIT, Library
 from bot.domain.text import truncate
 from bot.errors import UserFacingError

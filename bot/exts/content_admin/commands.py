@@ -18,7 +18,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import AlignmentBot
-from bot.domain.content import EMBED_TITLE_LIMIT, ContentInvalid, ContentStore, load_content
+from bot.domain.card import EMBED_TITLE_LIMIT
+from bot.domain.content import ContentInvalid, ContentStore, load_content
 from bot.domain.content_edit import (
     StagedEdit,
     apply_edit,

@@ -382,7 +382,9 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
         """Post a round's results (or find an earlier, unrecorded post) and return the message id; 0 if refused."""
         if look_first:
             title = results_title(poll)
-            earlier = await self.bot.find_own_message(poll.channel_id, lambda e: e.title == title)
+            earlier = await self.bot.find_own_message(
+                poll.channel_id, "", poll.closed_at or self.bot.clock.now(), legacy=lambda e: e.title == title
+            )
             if earlier is not None:
                 log.info("Found the unrecorded results post of round %s (guild %s)", poll.id, poll.guild_id)
                 return earlier.id

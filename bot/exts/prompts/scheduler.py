@@ -524,7 +524,7 @@ class PromptScheduler:
         channel = self.bot.get_channel(post.channel_id)
         try:
             if not isinstance(channel, discord.ForumChannel):
-                message = await self.bot.find_own_message(post.channel_id, ours)
+                message = await self.bot.find_own_message(post.channel_id, "", post.claimed_at, legacy=ours)
                 return (message.id, message.thread.id if message.thread else None) if message else None
             me = self.bot.user
             # A forum post's starter message has the thread's id.
