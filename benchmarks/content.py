@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.domain.content import load_content
+from bot.domain.content_loader import load_content
 from bot.domain.search import Library
 
 CONCEPTS = 1_000

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.bot import AlignmentBot
 from bot.db import Database
-from bot.domain.content import load_content
+from bot.domain.content_loader import load_content
 from bot.domain.prompts import Schedule
 from bot.domain.schedule import load_zone, next_occurrence, zone_suggestions
 from bot.domain.search import Library

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.db import Database
-from bot.domain.content import SCHEMA_FILES, ContentInvalid, ContentStore, concept_card, json_schemas, load_content
+from bot.domain.content import ContentInvalid, ContentStore, concept_card
+from bot.domain.content_loader import SCHEMA_FILES, json_schemas, load_content
 from bot.errors import StartupError
 from bot.log import setup_logging
 from bot.settings import Settings, load_settings

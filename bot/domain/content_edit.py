@@ -11,7 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.content import FILE_MODELS, MAX_FILE_BYTES, SLUG_PATTERN, ContentError, ContentStore, load_content
+from bot.domain.content import SLUG_PATTERN, ContentError, ContentStore
+from bot.domain.content_loader import FILE_MODELS, load_content
+from bot.domain.content_yaml import MAX_FILE_BYTES
 from bot.domain.text import truncate
 from bot.errors import UserFacingError
 

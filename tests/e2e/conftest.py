@@ -14,7 +14,7 @@ import pytest
 
 from bot.bot import AlignmentBot
 from bot.db import Database
-from bot.domain.content import load_content
+from bot.domain.content_loader import load_content
 from bot.domain.search import Library
 from bot.settings import Settings
 from tests.clock import FakeClock

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.domain.content import SCHEMA_FILES, iter_content_files, json_schemas, load_content
+from bot.domain.content_loader import SCHEMA_FILES, iter_content_files, json_schemas, load_content
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 FILES = list(iter_content_files(CONTENT))

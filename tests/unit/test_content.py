@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.content import ContentInvalid, concept_card, load_content
+from bot.domain.content import ContentInvalid, concept_card
+from bot.domain.content_loader import load_content
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "content"
 BROKEN_CASES = sorted(p.name for p in (FIXTURES / "broken").iterdir() if p.is_dir())

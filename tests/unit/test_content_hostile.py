@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.content import MAX_FILE_BYTES, ContentError, ContentInvalid, load_content
+from bot.domain.content import ContentError, ContentInvalid
+from bot.domain.content_loader import load_content
+from bot.domain.content_yaml import MAX_FILE_BYTES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "content"
 CONCEPT = "concepts/king-midas.yaml"

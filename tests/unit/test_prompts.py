@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.domain.content import load_content
+from bot.domain.content_loader import load_content
 from bot.domain.prompts import Prompt, choose_next, parse_tags, post_marker, prompt_card, similar_prompts, thread_name
 
 STORE = load_content(Path(__file__).resolve().parents[1] / "fixtures" / "content" / "valid")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.content import load_content
+from bot.domain.content_loader import load_content
 from bot.domain.search import AUTOCOMPLETE_LIMIT, ConceptMatcher, FullTextIndex
 
 STORE = load_content(Path(__file__).resolve().parents[1] / "fixtures" / "content" / "valid")

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.bot import AlignmentBot
 from bot.domain.card import EMBED_TITLE_LIMIT
-from bot.domain.content import ContentInvalid, ContentStore, load_content
+from bot.domain.content import ContentInvalid, ContentStore
 from bot.domain.content_edit import (
     StagedEdit,
     apply_edit,
@@ -30,6 +30,7 @@ from bot.domain.content_edit import (
     resolve_target,
     stage_edit,
 )
+from bot.domain.content_loader import load_content
 from bot.domain.search import AUTOCOMPLETE_LIMIT, Library
 from bot.domain.text import truncate
 from bot.errors import UserFacingError
