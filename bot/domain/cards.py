@@ -1,25 +1,31 @@
-"""Cards for browsing content: the guided tour, step listings, reading lists and search results.
+"""Cards for browsing content: the guided tour, step listings, reading lists, search results and shared cards.
 
-Also how often one member may share a card publicly (`Cooldown`), which is pure bookkeeping over the bot's clock.
+Also how often one member may share a card publicly (`Cooldown`), which is pure bookkeeping over the bot's clock,
+and the sentences members read when a lookup or a share is refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.card import EMBED_DESCRIPTION_LIMIT, Card
+from bot.domain.card import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, Card
 from bot.domain.content import (
+    READING_LEVELS,
+    SHARE_CREDIT_RESERVE,
     Concept,
     ContentStore,
     OutlinePoint,
     OutlineStep,
+    ReadingLevel,
+    concept_card,
     reading_line,
 )
 from bot.domain.search import SearchHit
-from bot.domain.text import pack_lines, truncate
-
-LEVELS = ("intro", "intermediate", "technical")
+from bot.domain.text import escape_markdown, pack_lines, truncate
+from bot.errors import UserFacingError
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,7 @@ def tour_card(store: ContentStore, page: int) -> tuple[Card, int, int]:
     intro = f"{current.step.summary}\n\n" if first_of_step else ""
     concepts = [store.concepts[c].title for c in current.point.concepts if c in store.concepts]
     card = Card(
-        title=truncate(f"Step {current.step_number}: {current.step.title}", 256),
+        title=truncate(f"Step {current.step_number}: {current.step.title}", EMBED_TITLE_LIMIT),
         description=f"{intro}**{current.point.title}**\n{current.point.summary}",
         fields=(("Concepts to explore", ", ".join(concepts) or "—"),),
         footer=f"Page {page + 1} of {len(pages)} · open any concept with /concept",
@@ -89,15 +95,17 @@ def step_card(store: ContentStore, step_id: str) -> Card:
     step = next(s for s in store.steps if s.id == step_id)
     lines = [f"**{c.title}** — {first_sentence(c.summary)}" for c in concepts_in_step(store, step_id)]
     description = pack_lines([step.summary, "", *lines], EMBED_DESCRIPTION_LIMIT)[0]
-    return Card(title=truncate(step.title, 256), description=description, footer="Open one with the menu below")
+    return Card(
+        title=truncate(step.title, EMBED_TITLE_LIMIT), description=description, footer="Open one with the menu below"
+    )
 
 
-def readings_card(store: ContentStore, concept: Concept | None, level: str | None, limit: int = 15) -> Card:
+def readings_card(store: ContentStore, concept: Concept | None, level: ReadingLevel | None, limit: int = 15) -> Card:
     """List readings, optionally for one concept and/or one level, easiest first."""
     readings = store.readings_for(concept) if concept else list(store.readings.values())
     if level:
         readings = [r for r in readings if r.level == level]
-    readings.sort(key=lambda r: (LEVELS.index(r.level), r.title.casefold()))
+    readings.sort(key=lambda r: (READING_LEVELS.index(r.level), r.title.casefold()))
     scope = f" for {concept.title}" if concept else ""
     scope += f" ({level})" if level else ""
     if not readings:
@@ -110,11 +118,54 @@ def readings_card(store: ContentStore, concept: Concept | None, level: str | Non
 
 def search_card(query: str, hits: list[SearchHit]) -> Card:
     """List search results with their snippets."""
-    title = truncate(f"Search: {query}", 256)
+    title = truncate(f"Search: {escape_markdown(query)}", EMBED_TITLE_LIMIT)
     if not hits:
         return Card(title=title, description="Nothing matched. Try fewer or different words, or /concept for names.")
     lines = [f"**{hit.title}** ({hit.kind})\n{truncate(hit.snippet, 300)}" for hit in hits]
     return Card(title=title, description=pack_lines(lines, EMBED_DESCRIPTION_LIMIT)[0])
+
+
+def unknown_step_text(step: str, step_ids: list[str]) -> str:
+    """Tell a member there is no such step, listing the ones there are."""
+    return f"There is no step called {truncate(step, 60)!r}. Pick one of: {', '.join(step_ids)}."
+
+
+def reading_share_key(concept: Concept | None, level: ReadingLevel | None) -> str:
+    """Return the Share key of a reading list: `<concept id>.<level>`, either part possibly empty."""
+    return f"{concept.id if concept else ''}.{level or ''}"
+
+
+def shared_card(store: ContentStore, kind: str, key: str) -> Card:
+    """Re-render the card a Share button of `kind` with `key` stands for, as the store now has it."""
+    if kind == "concept":
+        concept = store.concepts.get(key)
+        if concept is None:
+            raise UserFacingError("That concept is no longer in the library.")
+        return concept_card(concept, store)
+    if kind == "tour":
+        return tour_card(store, int(key))[0]
+    if kind == "step":
+        if not any(s.id == key for s in store.steps):
+            raise UserFacingError("That step is no longer in the outline.")
+        return step_card(store, key)
+    concept_id, _, level = key.partition(".")
+    concept = store.concepts.get(concept_id) if concept_id else None
+    return readings_card(store, concept, next((lv for lv in READING_LEVELS if lv == level), None))
+
+
+def shared_by(card: Card, name: str) -> Card:
+    """Credit a publicly shared card to the member who shared it, in the room every card keeps for this line."""
+    return dataclasses.replace(card, author=truncate(f"Shared by {name}", SHARE_CREDIT_RESERVE))
+
+
+def share_refused_text(missing: list[str]) -> str:
+    """Tell a member which of their permissions posting a card in this channel needs."""
+    return f"You can't share here: posting a card in this channel needs {' and '.join(missing)}, which you don't have."
+
+
+def share_wait_text(wait: timedelta) -> str:
+    """Tell a member how long until they may share another card."""
+    return f"Slow down a little: you can share another card in {math.ceil(wait.total_seconds())} s."
 
 
 # One public card per member this often: enough to share what a discussion needs, too slow to flood a channel.

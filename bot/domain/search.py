@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import weakref
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.domain.content import ContentStore
+from bot.domain.content import Concept, ContentStore
+from bot.domain.text import truncate
+from bot.errors import UserFacingError
 
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 _MIN_SCORE = 65.0
@@ -104,12 +107,16 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 class FullTextIndex:
     """A ranked (BM25) full-text index over summaries, key points, examples and readings, in memory.
 
-    Built from a content store in a few milliseconds; rebuilt whenever the store is reloaded.
+    Built from a content store in a few milliseconds; rebuilt whenever the store is reloaded. A reload swaps the
+    whole library and drops the old one without closing it: a command that took the old library just before the swap
+    may still be searching it. The in-memory database is closed when the last reference to its index goes.
     """
 
     def __init__(self, store: ContentStore) -> None:
         # check_same_thread=False: a reload may build the index in a worker thread; queries run on the loop.
         self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+        # A finalizer rather than __del__: it runs exactly once, and also at exit for an index still alive then.
+        self._closer = weakref.finalize(self, self._conn.close)
         self._conn.execute(
             "CREATE VIRTUAL TABLE docs USING fts5(kind UNINDEXED, item_id UNINDEXED, title, body, "
             "tokenize = 'porter unicode61')"
@@ -141,10 +148,6 @@ class FullTextIndex:
         ).fetchall()
         return [SearchHit(kind, item_id, title, snippet) for kind, item_id, title, snippet in rows]
 
-    def close(self) -> None:
-        """Release the in-memory database."""
-        self._conn.close()
-
 
 @dataclass(frozen=True)
 class Library:
@@ -156,5 +159,18 @@ class Library:
 
     @classmethod
     def build(cls, store: ContentStore) -> Library:
-        """Index `store` for name matching and full-text search."""
+        """Index `store` for name matching and full-text search (tens of milliseconds: build it off the event loop)."""
         return cls(store, ConceptMatcher(store), FullTextIndex(store))
+
+    def find_concept(self, name: str) -> Concept:
+        """Return the concept called `name`, or raise a UserFacingError that suggests close names."""
+        concept = self.store.find(name)
+        if concept is None:
+            raise UserFacingError(unknown_concept_text(name, self.matcher.suggestions(name)))
+        return concept
+
+
+def unknown_concept_text(name: str, suggestions: list[str]) -> str:
+    """Tell a member no concept has that name, suggesting the closest titles."""
+    hint = f" Did you mean {', '.join(f'**{s}**' for s in suggestions)}?" if suggestions else ""
+    return f"I don't know a concept called {truncate(name, 80)!r}.{hint}"

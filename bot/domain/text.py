@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 ELLIPSIS = "…"
+# What turns text into formatting anywhere in a line: emphasis, strike, code, spoilers, masked links, and `<…>`
+# (mentions, channels, timestamps). Discord shows a backslash-escaped punctuation mark as the mark itself.
+_MARKDOWN = re.compile(r"[\\*_~`|\[\]<]")
+
+
+def escape_markdown(text: str) -> str:
+    """Return `text` with Discord's inline markdown escaped, so user text in a card is shown as typed."""
+    return _MARKDOWN.sub(lambda match: "\\" + match.group(0), text)
 
 
 def truncate(text: str, limit: int) -> str:

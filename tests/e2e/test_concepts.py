@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.bot import AlignmentBot
+from bot.domain.content import READING_LEVELS
 from tests.e2e.conftest import BotRunner, Server
 from tests.fakediscord import Channel, FakeDiscord, Member, Message, Permissions
 
@@ -87,6 +88,13 @@ async def test_reading_filters_by_concept_and_level(fake: FakeDiscord, server: S
     intro = await (await fake.invoke(server.member, "reading", {"level": "intro"}, channel=server.general)).reply()
     assert "(intro)" in embed_title(intro)
     assert ", technical" not in intro.embeds[0]["description"]
+
+
+async def test_reading_offers_the_levels_the_content_defines(fake: FakeDiscord, bot: object) -> None:
+    """/reading's level choices, as registered with Discord, are the content's reading levels in order."""
+    [reading] = [c for c in fake.registered_commands() if c["name"] == "reading"]
+    [level] = [o for o in reading["options"] if o["name"] == "level"]
+    assert tuple(choice["value"] for choice in level["choices"]) == READING_LEVELS
 
 
 async def test_search_ranks_and_opens_results(fake: FakeDiscord, server: Server, bot: object) -> None:

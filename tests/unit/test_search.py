@@ -1,5 +1,7 @@
 """Concept matching (typos, case, aliases) and ranked full-text search."""
 
+import gc
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,14 @@ def test_search_syntax_in_user_input_is_harmless(query: str) -> None:
 def test_prefix_of_last_word_matches() -> None:
     """The last word matches as a prefix, so a half-typed word still finds results."""
     assert FullTextIndex(STORE).search("rabb")[0].item_id == "king-midas"
+
+
+def test_an_index_closes_its_database_when_the_last_reference_goes() -> None:
+    """A reload drops the old index rather than closing it under a running lookup; dropping it closes its database."""
+    index = FullTextIndex(STORE)
+    database = index._conn
+    assert index.search("rabb")
+    del index
+    gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        database.execute("SELECT 1")

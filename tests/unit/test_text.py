@@ -1,8 +1,8 @@
-"""Text helpers: truncation, packing lines into chunks, durations."""
+"""Text helpers: truncation, packing lines into chunks, durations, escaping markdown."""
 
 import pytest
 
-from bot.domain.text import format_duration, pack_lines, truncate
+from bot.domain.text import escape_markdown, format_duration, pack_lines, truncate
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,18 @@ def test_pack_lines_truncates_a_single_overlong_line() -> None:
 def test_format_duration(seconds: float, expected: str) -> None:
     """Durations read naturally at every scale."""
     assert format_duration(seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("**bold** and _it_", r"\*\*bold\*\* and \_it\_"),
+        ("<@123> <#9> <t:0>", r"\<@123> \<#9> \<t:0>"),
+        ("[click](https://evil.example)", r"\[click\](https://evil.example)"),
+        ("`code` ~~gone~~ ||spoiler|| \\", r"\`code\` \~\~gone\~\~ \|\|spoiler\|\| \\"),
+        ("goodharts-law.yaml: readings[1].url", r"goodharts-law.yaml: readings\[1\].url"),
+    ],
+)
+def test_escape_markdown_shows_user_text_as_typed(text: str, expected: str) -> None:
+    """Every character that starts inline formatting, a masked link or a mention is escaped; nothing else is."""
+    assert escape_markdown(text) == expected

@@ -4,9 +4,11 @@ from discord.ext.commands import Bot
 
 from bot.bot import AlignmentBot
 from bot.exts.concepts.commands import Concepts
+from bot.exts.concepts.sharing import Sharing
 
 
 async def setup(bot: Bot) -> None:
     """Add the feature's cogs."""
     assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
+    await bot.add_cog(Sharing(bot))
     await bot.add_cog(Concepts(bot))
