@@ -128,16 +128,21 @@ class PollQueries:
         )
         return float(row["value"]) if row else None
 
-    async def close_round(self, round_id: int, now: datetime) -> bool:
-        """Close a round; return False if it was already closed (so results are posted once)."""
-        changed = await self._db.execute(
-            "UPDATE pdoom_rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL", (to_sql(now), round_id)
+    async def close_round(self, round_id: int, now: datetime) -> PollRound | None:
+        """Close a round and return it as closed; None if it was already closed or is gone (so it closes once)."""
+        row = await self._db.fetchone(
+            "UPDATE pdoom_rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL RETURNING *",
+            (to_sql(now), round_id),
         )
-        return changed == 1
+        return from_row(PollRound, row) if row else None
 
     async def set_results_message(self, round_id: int, message_id: int) -> None:
         """Remember where a round's results were posted."""
         await self._db.execute("UPDATE pdoom_rounds SET results_message_id = ? WHERE id = ?", (message_id, round_id))
+
+    async def set_results_refused(self, round_id: int) -> None:
+        """Remember that Discord refused a round's results post for good, so it is never tried again."""
+        await self._db.execute("UPDATE pdoom_rounds SET results_refused = 1 WHERE id = ?", (round_id,))
 
     async def set_poll_message_closed(self, round_id: int) -> None:
         """Remember that a closed round's poll message shows its closed state (the last step of a close)."""
@@ -147,7 +152,8 @@ class PollQueries:
         """Return open rounds whose closing time has passed, and closed rounds with a step of their close undone."""
         rows = await self._db.fetchall(
             "SELECT * FROM pdoom_rounds WHERE (closed_at IS NULL AND closes_at <= ?) "
-            "OR (closed_at IS NOT NULL AND (results_message_id IS NULL OR poll_message_closed = 0)) ORDER BY id",
+            "OR (closed_at IS NOT NULL AND ((results_message_id IS NULL AND results_refused = 0) "
+            "OR poll_message_closed = 0)) ORDER BY id",
             (to_sql(now),),
         )
         return [from_row(PollRound, row) for row in rows]

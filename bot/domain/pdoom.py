@@ -340,8 +340,9 @@ class PollRound:
     opened_at: datetime
     closes_at: datetime | None
     closed_at: datetime | None
-    results_message_id: int | None  # 0: Discord refused the post for good (channel gone, permission missing)
+    results_message_id: int | None  # the public results post, once it is posted and recorded
     poll_message_closed: bool = False  # the poll message shows the closed state (the last step of a close)
+    results_refused: bool = False  # Discord refused the results post for good (channel gone, permission missing)
 
     @property
     def is_open(self) -> bool:
@@ -349,9 +350,14 @@ class PollRound:
         return self.closed_at is None
 
     @property
+    def results_settled(self) -> bool:
+        """Whether the results post is done with: posted and recorded, or refused by Discord for good."""
+        return self.results_message_id is not None or self.results_refused
+
+    @property
     def close_finished(self) -> bool:
-        """Whether every step of closing the round is done: closed, results posted and recorded, message edited."""
-        return self.closed_at is not None and self.results_message_id is not None and self.poll_message_closed
+        """Whether every step of closing the round is done: closed, results settled, poll message edited."""
+        return self.closed_at is not None and self.results_settled and self.poll_message_closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,4 +386,4 @@ class RoundClosed(UserFacingError):
 class RoundAlreadyOpen(UserFacingError):
     """The server already has an open round."""
 
-    default_message = "A round is already open in this server; close it with `/pdoom close` first."
+    default_message = "A round is already open in this server; close it with `/pdoom-admin close` first."

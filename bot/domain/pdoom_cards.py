@@ -1,15 +1,17 @@
-"""How P(Doom) polls and results read: the poll message, results, a member's own history, CSV export."""
+"""How P(Doom) polls read: the poll message, results, history, a member's own estimates, replies, the CSV export."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
-from bot.domain.card import Card
+from bot.domain.card import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, Card
 from bot.domain.content import ReferenceEstimate
 from bot.domain.pdoom import (
     MIN_BIN_COUNT,
+    Estimate,
     PollRound,
     PollSettings,
     PublicResults,
@@ -17,6 +19,7 @@ from bot.domain.pdoom import (
     Submission,
     describe_summary,
     format_probability,
+    history_points,
     public_results,
 )
 from bot.domain.text import pack_lines, truncate
@@ -74,12 +77,32 @@ def references_text(estimates: Sequence[ReferenceEstimate], limit: int = 1024) -
 
 
 def results_title(poll: PollRound) -> str:
-    """Return the title of a round's results, which also identifies an earlier results post."""
-    return truncate(f"P(doom) round {poll.number} results: {poll.question}", 256)
+    """Return the title of a round's results (free to reword: recovery goes by `results_marker`, not by it)."""
+    return truncate(f"P(doom) round {poll.number} results: {poll.question}", EMBED_TITLE_LIMIT)
 
 
-def results_card(poll: PollRound, results: PublicResults, estimates: Sequence[ReferenceEstimate]) -> Card:
-    """Render a round's public results: the aggregates (or why they are withheld), and published estimates."""
+# The results title of the versions before results posts carried a marker, frozen: recovery recognises their posts
+# by it. Never change it, even when `results_title` is reworded.
+LEGACY_RESULTS_TITLE = "P(doom) round {number} results: {question}"
+
+
+def legacy_results_title(poll: PollRound) -> str:
+    """Return the title older versions gave a round's results post."""
+    return truncate(LEGACY_RESULTS_TITLE.format(number=poll.number, question=poll.question), EMBED_TITLE_LIMIT)
+
+
+def results_marker(round_id: int) -> str:
+    """Return the custom_id of the "My estimates" button under a round's results post, which identifies the post."""
+    return f"align:pdoom:mine:{round_id}"
+
+
+def results_card(
+    poll: PollRound, results: PublicResults, estimates: Sequence[ReferenceEstimate], *, chart: bool = False
+) -> Card:
+    """Render a round's public results: the aggregates (or why they are withheld), and published estimates.
+
+    `chart`: the histogram is sent with the message as pdoom.png, and shown as the card's picture.
+    """
     title = results_title(poll)
     if results.respondents == 0:
         return Card(title=title, description="Nobody answered this round.")
@@ -100,6 +123,7 @@ def results_card(poll: PollRound, results: PublicResults, estimates: Sequence[Re
             f"Individual answers are never shown: results need {results.minimum} respondents, "
             f"and chart bins with fewer than {MIN_BIN_COUNT} members are merged."
         ),
+        image="pdoom.png" if chart else None,
     )
 
 
@@ -111,6 +135,16 @@ def so_far_text(results: PublicResults) -> str:
     return (
         f"So far: median **{format_probability(summary.median)}**, middle half "
         f"{format_probability(summary.q1)}–{format_probability(summary.q3)}, {summary.n} member(s)."
+    )
+
+
+def round_history(
+    rounds: Sequence[PollRound], answers_by_round: Mapping[int, dict[int, float]], minimum: int
+) -> list[RoundPoint]:
+    """Build the history of a server's closed rounds (oldest first), each labelled with the month it opened."""
+    closed = [poll for poll in rounds if not poll.is_open]
+    return history_points(
+        [(poll.number, f"{poll.opened_at:%b %Y}", answers_by_round.get(poll.id, {})) for poll in closed], minimum
     )
 
 
@@ -137,6 +171,19 @@ def history_lines(points: Sequence[RoundPoint]) -> list[str]:
     return lines
 
 
+def history_card(points: Sequence[RoundPoint], *, chart: bool = False) -> Card:
+    """Render /pdoom history: a line per round, the newest kept when they don't all fit; `chart` shows history.png."""
+    kept: list[str] = []
+    length = 0
+    for line in reversed(history_lines(points)):
+        line = truncate(line, EMBED_DESCRIPTION_LIMIT)
+        length += len(line) + (1 if kept else 0)
+        if length > EMBED_DESCRIPTION_LIMIT:
+            break
+        kept.insert(0, line)
+    return Card(title="P(doom) across rounds", description="\n".join(kept), image="history.png" if chart else None)
+
+
 def settings_text(settings: PollSettings) -> str:
     """Describe a server's poll settings."""
     return (
@@ -158,6 +205,110 @@ def submissions_text(submissions: Sequence[Submission]) -> str:
         change = f" (earlier: {earlier})" if earlier else ""
         lines.append(f"**Round {number}:** {format_probability(latest.value)}{change} · {latest.submitted_at:%Y-%m-%d}")
     return pack_lines(lines, 4000)[0] if lines else "You haven't answered any round in this server."
+
+
+def mine_card(submissions: Sequence[Submission]) -> Card:
+    """Render a member's own estimates (/pdoom mine and the "My estimates" button), shown only to them."""
+    return Card(title="Your P(doom) estimates", description=submissions_text(submissions))
+
+
+# Short private replies. Sentences that name a command name the group it is in now (/pdoom or /pdoom-admin).
+POLLS_UNAVAILABLE = "Polls are not available right now; please try again in a minute."
+NO_SUCH_POLL = "This poll no longer exists."
+NO_OPEN_ROUND = "No round is open in this server."
+NO_HISTORY = "No closed round has answers yet; history starts after the first round closes."
+NOTHING_TO_EXPORT = "No rounds to export yet."
+FORGET_QUESTION = "Delete every P(doom) estimate you gave in this server? This cannot be undone."
+NOTHING_FORGOTTEN = "Nothing was deleted."
+
+# discord.utils.escape_markdown's rules, for showing what a member typed (the domain does not import discord):
+# markdown characters and line-start markers get a backslash; links are left alone.
+_URL = r"(?P<url><[^: >]+:\/[^ >]+>|(?:https?|steam):\/\/[^\s<]+[^<.,:;\"\'\]\s])"
+_MARKDOWN = re.compile(rf"(?:{_URL}|(?P<markdown>[_\\~|\*`]|^>(?:>>)?\s|\[.+\]\(.+\)|^#{{1,3}}|^\s*-))", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Return `text` so that Discord shows it as typed instead of as markdown."""
+    return _MARKDOWN.sub(lambda match: match["url"] or "\\" + match["markdown"], text)
+
+
+def vote_receipt(number: int, estimate: Estimate, source: str, so_far: PublicResults | None = None) -> str:
+    """Confirm a recorded estimate to the member who gave it.
+
+    It shows the value, what was typed when that reads differently, any note, and where everyone stands (`so_far`,
+    only in rounds that show results early).
+    """
+    shown = format_probability(estimate.value)
+    text = f"Recorded your estimate for round {number}: **{shown}**."
+    if source == "typed" and estimate.raw != shown:
+        text += f" (You wrote “{escape_markdown(estimate.raw)}”.)"
+    if estimate.note:
+        text += f"\n{estimate.note}"
+    if so_far is not None:
+        text += f"\n{so_far_text(so_far)}"
+    return text
+
+
+def no_round_text(number: int | None) -> str:
+    """Say that the asked-for round (or, without a number, any round) doesn't exist in this server."""
+    return f"There is no round {number} in this server." if number is not None else "No round yet."
+
+
+def early_results_refusal(poll: PollRound, answered: bool) -> str | None:
+    """Say why a member may not see a round's results yet, or None if they may.
+
+    An open round shows them only if it shows results early, and then only to members who answered.
+    """
+    if not poll.is_open:
+        return None
+    if not poll.show_results_early:
+        return f"Round {poll.number} shows its results when it closes, so nobody is anchored."
+    if not answered:
+        return f"Answer round {poll.number} first; then you can see where everyone stands."
+    return None
+
+
+def opened_text(number: int, link: str) -> str:
+    """Tell the admin which round they opened, with a link to its poll."""
+    return f"Round {number} is open: {link}"
+
+
+def close_reply(poll: PollRound, *, discord_busy: bool = False, error_code: str = "") -> str:
+    """Answer /pdoom-admin close from the round as it ended up.
+
+    With the results not settled, the close is being retried: `discord_busy` when Discord didn't take the post just
+    now, otherwise because of the error `error_code`.
+    """
+    where = f"<#{poll.channel_id}>"
+    if poll.results_refused:
+        return (
+            f"Round {poll.number} is closed, but Discord refused its results post in {where} (the channel is gone, "
+            "I lack permission there, or AutoMod blocked it), so they weren't posted. `/pdoom results` shows them."
+        )
+    if poll.results_message_id is not None:
+        return f"Round {poll.number} is closed and its results are posted in {where}."
+    if discord_busy:
+        return (
+            f"Round {poll.number} is closed. Discord didn't take the results post just now; "
+            f"I'll keep trying and post them in {where}."
+        )
+    return (
+        f"Round {poll.number} is closed, but finishing it failed just now (error {error_code}); "
+        f"I'll keep trying, and its results will be in {where}."
+    )
+
+
+def forgotten_text(deleted: int) -> str:
+    """Say how many estimates /pdoom forget deleted."""
+    return f"Deleted {deleted} estimate(s)."
+
+
+def export_note(minimum: int) -> str:
+    """Say what the CSV export holds, sent with the file."""
+    return (
+        "Aggregates only: no individual answers are included, and rounds with fewer than "
+        f"{minimum} respondents show only their count."
+    )
 
 
 # A spreadsheet treats a cell starting with one of these as a formula; user text (the question) must stay text.

@@ -74,10 +74,12 @@ async def test_simultaneous_clicks_leave_one_current_answer(db: Database) -> Non
 
 
 async def test_closed_round_refuses_votes_and_closes_once(db: Database) -> None:
-    """Closing succeeds once; afterwards votes are refused and nothing is stored."""
+    """Closing succeeds once and returns the round as closed; afterwards votes are refused and nothing is stored."""
     poll = await open_round(db)
-    assert await db.polls.close_round(poll.id, NOW)
-    assert not await db.polls.close_round(poll.id, NOW)
+    closed = await db.polls.close_round(poll.id, NOW)
+    assert closed is not None and closed.id == poll.id and closed.closed_at == NOW and not closed.is_open
+    assert closed == await db.polls.get_round(poll.id)
+    assert await db.polls.close_round(poll.id, NOW) is None
     with pytest.raises(RoundClosed):
         await db.polls.record_vote(round_id=poll.id, user_id=7, value=0.1, raw="10", source="button", now=NOW)
     assert await db.polls.current_answers(poll.id) == {}
@@ -100,6 +102,21 @@ async def test_rounds_due_are_overdue_or_missing_a_step_of_their_close(db: Datab
     finished = await db.polls.get_round(overdue.id)
     assert finished is not None and finished.close_finished
     assert await db.polls.next_closing_time() == later.closes_at
+
+
+async def test_a_refused_results_post_settles_the_results_step(db: Database) -> None:
+    """A results post Discord refused for good is recorded as refused (no message id) and never due again for it."""
+    poll = await open_round(db)
+    await db.polls.close_round(poll.id, NOW)
+    await db.polls.set_results_refused(poll.id)
+    refused = await db.polls.get_round(poll.id)
+    assert refused is not None and refused.results_refused and refused.results_message_id is None
+    assert refused.results_settled and not refused.close_finished  # the poll message is still to be edited
+    assert [r.id for r in await db.polls.rounds_due(NOW)] == [poll.id]
+    await db.polls.set_poll_message_closed(poll.id)
+    assert await db.polls.rounds_due(NOW) == []
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # refused and posted at once is not a state
+        await db.polls.set_results_message(poll.id, 555)
 
 
 async def test_min_respondents_defaults_to_five_and_is_stored_per_server(db: Database) -> None:
@@ -158,3 +175,28 @@ async def test_migration_marks_rounds_finished_before_it_as_done(tmp_path: Path)
         assert [r.number for r in await db.polls.rounds_due(NOW)] == [2]
         finished = await db.polls.get_round_by_number(GUILD, 1)
         assert finished is not None and finished.close_finished
+
+
+async def test_migration_turns_the_message_id_zero_into_the_refused_state(tmp_path: Path) -> None:
+    """Upgrading moves results recorded as message id 0 (refused for good) to results_refused, with no message id."""
+    path = tmp_path / "old.sqlite3"
+    await (await Database.open(path, [m for m in migrations.discover() if m.version < 6])).close()
+    with sqlite3.connect(path) as conn:  # rows as the code before migration 6 left them
+        for number, results_message_id, poll_message_closed in ((1, 0, 1), (2, 555, 1), (3, None, 0), (4, 0, 0)):
+            conn.execute(
+                "INSERT INTO pdoom_rounds (guild_id, number, channel_id, question, doom_definition, horizon, "
+                "show_results_early, opened_by, opened_at, closed_at, results_message_id, poll_message_closed) "
+                "VALUES (?, ?, 10, 'q', 'd', 'h', 0, 1, ?, ?, ?, ?)",
+                (GUILD, number, NOW.isoformat(), NOW.isoformat(), results_message_id, poll_message_closed),
+            )
+    async with await Database.open(path) as db:
+        rounds = {r.number: r for r in await db.polls.rounds(GUILD)}
+        assert [(r.results_message_id, r.results_refused) for r in rounds.values()] == [
+            (None, True),
+            (555, False),
+            (None, False),
+            (None, True),
+        ]
+        assert rounds[1].close_finished and rounds[2].close_finished
+        # Round 3 still needs its results; round 4 only its poll message edited (its results stay refused).
+        assert [r.number for r in await db.polls.rounds_due(NOW)] == [3, 4]

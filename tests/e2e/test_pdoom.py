@@ -13,23 +13,49 @@ import pytest
 
 from bot.bot import AlignmentBot
 from tests.e2e.conftest import BotRunner, Server, eventually
-from tests.fakediscord import FakeDiscord, Member, Message, Permissions
+from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, Message, Permissions
 
 BUCKET_17 = 3  # the "10-25%" button, recorded as 17.5%
 
 
-def fast_refresh(bot: AlignmentBot, interval: float = 0.05) -> None:
-    """Shorten the PDoom cog's poll-message refresh interval.
+def rounds_of(bot: AlignmentBot) -> Any:
+    """Return the feature's shared PollRounds.
 
-    (load_extension executes the module afresh, so the cog is not an instance of a class imported here.)
+    (load_extension executes the modules afresh, so the cog is not an instance of a class imported here.)
     """
-    cog: Any = bot.get_cog("PDoom")
-    cog.refresher.interval = interval
+    return bot.get_cog("PollRounds")
+
+
+def fast_refresh(bot: AlignmentBot, interval: float = 0.05) -> None:
+    """Shorten the poll-message refresh interval."""
+    rounds_of(bot).refresher.interval = interval
+
+
+async def closer_pass(bot: AlignmentBot) -> None:
+    """Wake the closer and wait until a whole pass that began after this call has ended.
+
+    The positive sign that the bot handled the current moment, before asserting that nothing (more) happened in it.
+    Two rounds, because the first pass to end may be one that was already running.
+    """
+    loop = bot.get_cog("RoundCloser").background  # type: ignore[union-attr]
+    for _ in range(2):
+        before = loop.passes
+
+        async def ended(before: int = before) -> bool:
+            return bool(loop.passes > before)
+
+        loop.wake()
+        await eventually(ended)
+
+
+def results_posts(fake: FakeDiscord, server: Server, number: int = 1) -> list[Message]:
+    """Return the public results posts of a round (by their marker button, whatever their wording)."""
+    return [m for m in fake.messages_in(server.general) if any(c.startswith("align:pdoom:mine:") for c in m.custom_ids)]
 
 
 async def open_poll(fake: FakeDiscord, server: Server, **options: object) -> Message:
     """Open a round as the admin in #general and return the poll message."""
-    handle = await fake.invoke(server.admin, "pdoom open", options, channel=server.general)
+    handle = await fake.invoke(server.admin, "pdoom-admin open", options, channel=server.general)
     reply = await handle.reply()
     assert reply.content.startswith("Round "), reply.text
     return await fake.wait_for_message(server.general, lambda m: "P(doom) round" in m.text)
@@ -63,9 +89,24 @@ async def test_open_posts_a_poll_with_buckets_and_a_form(fake: FakeDiscord, serv
 
 
 async def test_only_managers_open_rounds(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
-    """A member without Manage Server is told which permission /pdoom open needs."""
-    reply = await (await fake.invoke(server.member, "pdoom open", channel=server.general)).reply()
-    assert reply.content == "You need the Manage Server permission to do that."
+    """Members are not offered /pdoom-admin; one who reaches it anyway is told which permission it needs."""
+    with pytest.raises(InvalidInteraction, match="default_member_permissions"):
+        await fake.invoke(server.member, "pdoom-admin open", channel=server.general)
+    # A server can let members see the group (integration settings); the bot still checks when it runs.
+    handle = await fake.invoke(server.member, "pdoom-admin open", channel=server.general, check_permissions=False)
+    assert (await handle.reply()).content == "You need the Manage Server permission to do that."
+    assert await bot.db.polls.latest_round(server.guild.id) is None
+
+
+async def test_open_says_which_permission_the_bot_lacks(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
+    """Without Embed Links in the channel, /pdoom-admin open names it and opens nothing."""
+    server.guild.set_overwrite(server.general, server.guild.bot_member, deny=Permissions.EMBED_LINKS)
+    await fake.sync()
+    handle = await fake.invoke(server.admin, "pdoom-admin open", channel=server.general)
+    reply = await handle.reply()
+    assert handle.ephemeral
+    assert reply.content == "I need the Embed Links permission in this channel to do that."
+    assert await bot.db.polls.latest_round(server.guild.id) is None
 
 
 async def test_vote_by_button_is_stored_before_it_is_confirmed(
@@ -152,7 +193,7 @@ async def test_hidden_round_shows_nothing_until_closed(fake: FakeDiscord, server
 async def test_close_posts_results_with_a_chart_and_refuses_new_answers(
     fake: FakeDiscord, server: Server, bot: AlignmentBot
 ) -> None:
-    """/pdoom close posts n, median, IQR, geometric mean of odds, share above 10% and a histogram; then votes bounce."""
+    """/pdoom-admin close posts n, median, IQR, geometric mean of odds, share above 10%, a histogram; votes bounce."""
     fast_refresh(bot)
     poll = await open_poll(fake, server)
     voters = [server.guild.add_member(f"voter{i}") for i in range(5)]
@@ -161,7 +202,7 @@ async def test_close_posts_results_with_a_chart_and_refuses_new_answers(
         await vote(fake, member, poll, bucket=2 + index % 3)
     round_id = poll.custom_ids[0].split(":")[3]
     late_form = await fake.click(server.member, poll, f"align:pdoom:exact:{round_id}")  # opened before the close
-    await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply()
+    await (await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)).reply()
     results = await fake.wait_for_message(server.general, lambda m: "results" in m.text and bool(m.attachments))
     for label in ("Respondents", "Median", "Middle half", "Geometric mean of odds", "Above 10%"):
         assert label in results.text
@@ -195,12 +236,15 @@ async def test_scheduled_close_posts_results_once(
     poll = await open_poll(fake, server, closes_in_hours=2)
     await vote(fake, server.member, poll)
     await runner.clock.advance(timedelta(hours=1))
-    assert not [m for m in fake.messages_in(server.general) if "results" in m.text]
+    await closer_pass(bot)
+    assert results_posts(fake, server) == []
+    assert runner.clock.now() + timedelta(hours=1) in runner.clock.sleepers  # waiting for the closing time
     await runner.clock.advance(timedelta(hours=1, seconds=1))
     await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text)
+    await fake.wait_for_message(server.general, lambda m: m.id == poll.id and not m.components)
     await runner.clock.advance(timedelta(hours=5))
-    await fake.sync()
-    assert len([m for m in fake.messages_in(server.general) if "round 1 results" in m.text]) == 1
+    await closer_pass(bot)
+    assert len(results_posts(fake, server)) == 1
 
 
 async def test_buttons_work_after_restart_and_overdue_rounds_close_at_start_up(
@@ -217,10 +261,12 @@ async def test_buttons_work_after_restart_and_overdue_rounds_close_at_start_up(
     bot = await runner.start()
     results = await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text)
     assert "Respondents\n2" in results.text
-    await runner.restart()
-    await fake.sync()
-    assert len([m for m in fake.messages_in(server.general) if "round 1 results" in m.text]) == 1
-    assert bot is not None
+    await fake.wait_for_message(server.general, lambda m: m.id == poll.id and not m.components)
+    bot = await runner.restart()
+    await closer_pass(bot)
+    assert [m.id for m in results_posts(fake, server)] == [results.id]
+    latest = await bot.db.polls.latest_round(server.guild.id)
+    assert latest is not None and latest.results_message_id == results.id and latest.close_finished
 
 
 async def test_rounds_are_scoped_to_their_server(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
@@ -230,11 +276,11 @@ async def test_rounds_are_scoped_to_their_server(fake: FakeDiscord, server: Serv
     other_admin = other.add_member("carol", permissions=Permissions.MANAGE_GUILD)
     other_channel = other.add_text_channel("chat")
     await fake.sync()
-    closed = await (await fake.invoke(other_admin, "pdoom close", channel=other_channel)).reply()
+    closed = await (await fake.invoke(other_admin, "pdoom-admin close", channel=other_channel)).reply()
     assert closed.content == "No round is open in this server."
     results = await (await fake.invoke(other_admin, "pdoom results", {"round": 1}, channel=other_channel)).reply()
     assert results.content == "There is no round 1 in this server."
-    exported = await (await fake.invoke(other_admin, "pdoom export", channel=other_channel)).reply()
+    exported = await (await fake.invoke(other_admin, "pdoom-admin export", channel=other_channel)).reply()
     assert exported.content == "No rounds to export yet."
     assert await bot.db.polls.open_round_for_guild(server.guild.id) is not None
 
@@ -262,13 +308,13 @@ async def test_export_has_aggregates_only(fake: FakeDiscord, server: Server, bot
     poll = await open_poll(fake, server)
     for member in voters:
         await vote(fake, member, poll)
-    await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply()
-    handle = await fake.invoke(server.admin, "pdoom open", channel=server.general)
+    await (await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)).reply()
+    handle = await fake.invoke(server.admin, "pdoom-admin open", channel=server.general)
     assert (await handle.reply()).content.startswith("Round 2")
     second = await fake.wait_for_message(server.general, lambda m: "P(doom) round 2:" in m.text)
     for member in voters[:2]:
         await vote(fake, member, second)
-    reply = await (await fake.invoke(server.admin, "pdoom export", channel=server.general)).reply()
+    reply = await (await fake.invoke(server.admin, "pdoom-admin export", channel=server.general)).reply()
     data = reply.attachments[0].data.decode()
     rows = list(csv.DictReader(io.StringIO(data)))
     assert rows[0]["respondents"] == "5" and rows[0]["median"] == "0.175" and rows[0]["histogram"]
@@ -292,7 +338,7 @@ async def test_results_posted_but_not_recorded_are_not_posted_again(
     """A crash between posting results and recording it is recovered by finding the message, not by reposting."""
     await runner.start()
     await open_poll(fake, server)
-    await (await fake.invoke(server.admin, "pdoom close", channel=server.general)).reply()
+    await (await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)).reply()
     posted = await fake.wait_for_message(server.general, lambda m: "round 1 results" in m.text)
     await runner.stop()
     with sqlite3.connect(runner.database_path) as conn:  # as if the process died right after posting
@@ -304,4 +350,27 @@ async def test_results_posted_but_not_recorded_are_not_posted_again(
         return round_.results_message_id if round_ else None
 
     assert await eventually(recorded) == posted.id
-    assert len([m for m in fake.messages_in(server.general) if "round 1 results" in m.text]) == 1
+    await closer_pass(bot)
+    assert [m.id for m in results_posts(fake, server)] == [posted.id]
+
+
+async def test_results_button_shows_the_clickers_own_estimates_privately(
+    fake: FakeDiscord, server: Server, bot: AlignmentBot
+) -> None:
+    """The results post's "My estimates" button shows each clicker their own estimates only, and only to them."""
+    poll = await open_poll(fake, server)
+    await vote(fake, server.member, poll, bucket=1)
+    await vote(fake, server.member, poll, bucket=4)
+    await vote(fake, server.admin, poll, bucket=7)
+    round_id = poll.custom_ids[0].split(":")[3]
+    await (await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)).reply()
+    results = await fake.wait_for_message(server.general, lambda m: f"align:pdoom:mine:{round_id}" in m.custom_ids)
+    button = results.find_component(f"align:pdoom:mine:{round_id}")
+    assert button is not None and button["label"] == "My estimates"
+    clicked = await fake.click(server.member, results, f"align:pdoom:mine:{round_id}")
+    mine = await clicked.reply()
+    assert clicked.ephemeral
+    assert "Your P(doom) estimates" in mine.text and "Round 1:** 37.5% (earlier: 3%)" in mine.text
+    assert "95%" not in mine.text  # the admin's answer
+    theirs = await (await fake.click(server.admin, results, f"align:pdoom:mine:{round_id}")).reply()
+    assert "Round 1:** 95%" in theirs.text and "37.5%" not in theirs.text

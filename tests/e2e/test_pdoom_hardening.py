@@ -9,18 +9,14 @@ import pytest
 
 from bot import charts
 from bot.bot import AlignmentBot
+from bot.domain.pdoom import PollRound
 from tests.e2e.conftest import BotRunner, LockedOnce, Server, community, eventually
-from tests.e2e.test_pdoom import open_poll, vote
-from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, Message, fast_http_retries
+from tests.e2e.test_pdoom import closer_pass, fast_refresh, open_poll, results_posts, rounds_of, vote
+from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, fast_http_retries
 
 MESSAGES = "/channels/{channel_id}/messages"
 DISCORD_RETRIES = 5  # discord.py tries a request 5 times on 500 before raising
 REASON_2 = "2 members answered; results are shown from 5, so nobody's answer can be worked out."
-
-
-def results_posts(fake: FakeDiscord, server: Server, number: int = 1) -> list[Message]:
-    """Return the public results posts of a round."""
-    return [m for m in fake.messages_in(server.general) if f"round {number} results" in m.text]
 
 
 async def voters(fake: FakeDiscord, server: Server, count: int) -> list[Member]:
@@ -31,8 +27,8 @@ async def voters(fake: FakeDiscord, server: Server, count: int) -> list[Member]:
 
 
 async def close(fake: FakeDiscord, server: Server) -> str:
-    """Run /pdoom close as the admin and return the private answer."""
-    handle = await fake.invoke(server.admin, "pdoom close", channel=server.general)
+    """Run /pdoom-admin close as the admin and return the private answer."""
+    handle = await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)
     reply = await handle.reply()
     assert handle.ephemeral
     return reply.content
@@ -136,7 +132,7 @@ async def test_results_rejected_by_discord_are_posted_later_exactly_once(
     closed = await fake.wait_for_message(server.general, lambda m: m.id == poll.id and not m.components)
     assert "This round is closed" in closed.text
     await runner.clock.advance(timedelta(hours=3))
-    await fake.sync()
+    await closer_pass(bot)
     assert len(results_posts(fake, server)) == 1
 
 
@@ -151,7 +147,7 @@ async def _sleeping_until(runner: BotRunner, moment: object) -> bool:
 async def test_close_again_retries_a_post_that_failed_at_once(
     fake: FakeDiscord, server: Server, bot: AlignmentBot
 ) -> None:
-    """After a failed results post, /pdoom close again posts them now instead of saying no round is open."""
+    """After a failed results post, /pdoom-admin close again posts them now instead of saying no round is open."""
     await open_poll(fake, server)
     with fast_http_retries():
         fake.fail_next("POST", MESSAGES, status=502, times=DISCORD_RETRIES)
@@ -174,11 +170,13 @@ async def test_results_refused_for_good_are_recorded_and_not_retried(
     fake.fail_next("POST", MESSAGES, status=status, body={"message": message, "code": code})
     answer = await close(fake, server)
     assert answer.startswith(f"Round 1 is closed, but Discord refused its results post in <#{server.general.id}>")
+    assert answer.endswith("`/pdoom results` shows them.")
     await runner.clock.advance(timedelta(hours=3))
-    await fake.sync()
+    await closer_pass(bot)
     assert len(fake.requests_to("POST", MESSAGES)) == 2  # the poll, and the refused results
     latest = await bot.db.polls.latest_round(server.guild.id)
-    assert latest is not None and latest.results_message_id == 0 and latest.close_finished
+    assert latest is not None and latest.results_refused and latest.results_message_id is None
+    assert latest.close_finished and await bot.db.polls.rounds_due(runner.clock.now()) == []
 
 
 # --- 4. small rounds reveal nobody's answer ---
@@ -206,14 +204,16 @@ async def test_small_round_shows_the_count_and_the_reason_only(
 async def test_admins_set_the_minimum_respondents_no_lower_than_three(
     fake: FakeDiscord, server: Server, bot: AlignmentBot
 ) -> None:
-    """/pdoom settings shows and sets the minimum (Manage Server, 3 or more); a 3-member round then shows results."""
-    refused = await (await fake.invoke(server.member, "pdoom settings", channel=server.general)).reply()
-    assert refused.content == "You need the Manage Server permission to do that."
-    shown = await fake.invoke(server.admin, "pdoom settings", channel=server.general)
+    """/pdoom-admin settings shows and sets the minimum (Manage Server, 3 or more); a 3-member round shows results."""
+    with pytest.raises(InvalidInteraction, match="default_member_permissions"):
+        await fake.invoke(server.member, "pdoom-admin settings", channel=server.general)
+    refused = await fake.invoke(server.member, "pdoom-admin settings", channel=server.general, check_permissions=False)
+    assert (await refused.reply()).content == "You need the Manage Server permission to do that."
+    shown = await fake.invoke(server.admin, "pdoom-admin settings", channel=server.general)
     assert "shown from **5** respondents" in (await shown.reply()).content and shown.ephemeral
     with pytest.raises(InvalidInteraction):  # Discord itself refuses a value below the option's minimum
-        await fake.invoke(server.admin, "pdoom settings", {"min_respondents": 2}, channel=server.general)
-    changed = await fake.invoke(server.admin, "pdoom settings", {"min_respondents": 3}, channel=server.general)
+        await fake.invoke(server.admin, "pdoom-admin settings", {"min_respondents": 2}, channel=server.general)
+    changed = await fake.invoke(server.admin, "pdoom-admin settings", {"min_respondents": 3}, channel=server.general)
     assert "shown from **3** respondents" in (await changed.reply()).content and changed.ephemeral
     assert (await bot.db.polls.pdoom_settings(server.guild.id)).min_respondents == 3
 
@@ -248,9 +248,64 @@ async def test_crash_after_posting_results_finishes_the_close_after_restart(
     assert await eventually(recorded) == posted.id
     closed = await fake.wait_for_message(server.general, lambda m: m.id == poll.id and not m.components)
     assert "This round is closed" in closed.text and "Pick the range" not in closed.text
-    await runner.restart()
-    await fake.sync()
-    assert len(results_posts(fake, server)) == 1
+    bot = await runner.restart()
+    await closer_pass(bot)
+    assert [m.id for m in results_posts(fake, server)] == [posted.id]
+
+
+# --- what the bot keeps and reads ---
+
+
+async def test_only_open_rounds_are_kept_in_memory(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
+    """A round is held in memory while it takes votes and dropped when it closes; a late vote doesn't bring it back."""
+    poll = await open_poll(fake, server)
+    round_id = int(poll.custom_ids[0].split(":")[3])
+    late_form = await fake.click(server.member, poll, f"align:pdoom:exact:{round_id}")
+    await vote(fake, server.admin, poll)
+    assert rounds_of(bot).cached_round_ids == {round_id}
+    await close(fake, server)
+    assert rounds_of(bot).cached_round_ids == set()
+    refused = await (await fake.submit_modal(server.member, late_form, {"estimate": "20%"})).reply()
+    assert refused.content.startswith("Round 1 has closed")
+    assert rounds_of(bot).cached_round_ids == set()
+
+
+async def test_an_open_poll_shows_its_count_without_loading_the_answers(
+    fake: FakeDiscord, server: Server, bot: AlignmentBot
+) -> None:
+    """An open poll's refresh reads only the count; the answers are read for the public results at the close."""
+    fast_refresh(bot)
+    loaded: list[int] = []
+    real = bot.db.polls.current_answers
+
+    async def current_answers(round_id: int) -> dict[int, float]:
+        loaded.append(round_id)
+        return await real(round_id)
+
+    bot.db.polls.current_answers = current_answers  # type: ignore[method-assign]
+    poll = await open_poll(fake, server)
+    await vote(fake, server.member, poll)
+    await fake.wait_for_message(server.general, lambda m: m.id == poll.id and "Respondents\n1" in m.text)
+    assert loaded == []
+    await close(fake, server)
+    assert loaded
+
+
+async def test_closing_reads_the_round_once(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
+    """/pdoom-admin close works on the round the close itself returned, without reading it again."""
+    await open_poll(fake, server)
+    reads: list[int] = []
+    real = bot.db.polls.get_round
+
+    async def get_round(round_id: int) -> PollRound | None:
+        reads.append(round_id)
+        return await real(round_id)
+
+    bot.db.polls.get_round = get_round  # type: ignore[method-assign]
+    assert (await close(fake, server)).endswith(f"its results are posted in <#{server.general.id}>.")
+    latest = await bot.db.polls.latest_round(server.guild.id)
+    assert latest is not None and latest.close_finished
+    assert reads == []
 
 
 # --- every server on its own ---
@@ -259,14 +314,14 @@ async def test_crash_after_posting_results_finishes_the_close_after_restart(
 async def test_a_hanging_results_post_never_holds_up_another_server(
     fake: FakeDiscord, server: Server, runner: BotRunner
 ) -> None:
-    """While server A's results post hangs on Discord, server B's /pdoom close answers and posts its results."""
+    """While server A's results post hangs on Discord, server B's /pdoom-admin close answers and posts its results."""
     other = community(fake, "b")
     b = other.as_server
     await runner.start()
     await open_poll(fake, server)
     await open_poll(fake, b)
     fake.stall("POST", MESSAGES, 4.0, channel=server.general)
-    closing_a = await fake.invoke(server.admin, "pdoom close", channel=server.general)
+    closing_a = await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)
     stalled = f"/channels/{server.general.id}/messages"
     await fake.changed.wait_for(
         lambda: any(r.path.endswith(stalled) and r.status == 0 for r in fake.requests), 5, "A's results post to hang"
