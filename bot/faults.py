@@ -31,7 +31,7 @@ def describe_fault(error: BaseException, where: str) -> str:
     if error.status >= 500:
         return f"Discord had a server error ({error.status})"
     reasons = {
-        UNKNOWN_CHANNEL: "the channel no longer exists; run /prompts schedule to pick another",
+        UNKNOWN_CHANNEL: "the channel no longer exists; run /prompts-admin schedule to pick another",
         UNKNOWN_GUILD: "the bot is no longer in this server",
         MISSING_ACCESS: f"I can't see {where} any more; give my role View Channel there",
         MISSING_PERMISSIONS: f"Discord says I lack a permission to post in {where}; check my role there",

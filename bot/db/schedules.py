@@ -83,6 +83,14 @@ class ScheduleQueries:
         )
         return int(row[0]) if row else 0
 
+    async def retry_now(self, guild_id: int, now: datetime) -> bool:
+        """Bring a server's pending retry forward to `now` (what it waited for is back); True if one was pending."""
+        changed = await self._db.execute(
+            "UPDATE prompt_schedules SET retry_at = ? WHERE guild_id = ? AND retry_at > ?",
+            (to_sql(now), guild_id, to_sql(now)),
+        )
+        return changed == 1
+
     async def schedule_presence(self) -> dict[int, bool]:
         """Return {guild id: whether the bot is marked absent} for every schedule."""
         rows = await self._db.fetchall("SELECT guild_id, absent FROM prompt_schedules")

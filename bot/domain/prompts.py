@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 
 from rapidfuzz import fuzz, utils
 
-from bot.domain.card import Card
-from bot.domain.content import ContentStore, reading_line
 from bot.domain.schedule import WEEKDAYS
 from bot.domain.text import truncate
-from bot.errors import UserFacingError
 
 PromptStatus = Literal["suggested", "approved", "posted", "rejected", "retired"]
 STATUSES: tuple[PromptStatus, ...] = ("suggested", "approved", "posted", "rejected", "retired")
@@ -22,6 +19,14 @@ SIMILARITY_THRESHOLD = 85.0
 # A post made this soon after its due time is on time, whatever the grace period (the scheduler wakes a few
 # milliseconds late, and a passing Discord error is retried within it): grace_hours 0 means "never late", not "never".
 ON_TIME_TOLERANCE = timedelta(minutes=5)
+#: Discussion in a prompt's thread counts towards its engagement for this long after it was posted.
+ENGAGEMENT_WINDOW = timedelta(days=7)
+
+#: The custom_id of the "Suggest a prompt" button on a post, which also finds the post again after a crash.
+POST_MARKER_TEMPLATE = r"align:prompt:suggest:(?P<post_id>\d+)"
+#: Posts made before the button existed carry only this footer. Frozen: it must match what those versions wrote,
+#: whatever a post says today.
+LEGACY_POST_FOOTER = "Weekly prompt · {occurrence}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +109,6 @@ class PostStats:
     participants: int
 
 
-class AlreadyReviewed(UserFacingError):
-    """Another moderator reviewed the suggestion first."""
-
-    default_message = "This suggestion was already reviewed or removed."
-
-    def __init__(self, status: str | None = None, reviewer_id: int | None = None) -> None:
-        by = f" by <@{reviewer_id}>" if reviewer_id else ""
-        super().__init__(f"This suggestion was already {status}{by}; nothing changed." if status else None)
-
-
 def post_deadline(due: datetime, grace_hours: int) -> datetime:
     """Return the latest moment a post due at `due` may go out: the grace period plus the on-time tolerance."""
     return due + timedelta(hours=grace_hours) + ON_TIME_TOLERANCE
@@ -156,27 +151,14 @@ def similar_prompts(text: str, existing: Sequence[Prompt], limit: int = 3) -> li
     return sorted(close, key=lambda item: -item[1])[:limit]
 
 
-def post_marker(occurrence: str) -> str:
-    """Return the footer text that identifies a post, used to find it again after a crash."""
-    return f"Weekly prompt · {occurrence}"
+def post_marker(post_id: int) -> str:
+    """Return the custom_id that marks a post (its "Suggest a prompt" button), to find it again after a crash."""
+    return f"align:prompt:suggest:{post_id}"
 
 
-def prompt_card(prompt: Prompt, store: ContentStore, occurrence: str) -> Card:
-    """Render a prompt as it is posted: the question, its concept in a line, and a reading or two."""
-    fields: list[tuple[str, str]] = []
-    concept = store.concepts.get(prompt.concept_id) if prompt.concept_id else None
-    if concept is not None:
-        first = concept.summary.split(". ")[0].rstrip(".") + "."
-        fields.append((f"Background: {concept.title}", truncate(first, 400)))
-        readings = store.readings_for(concept)[:2]
-        if readings:
-            fields.append(("Read more", "\n".join(reading_line(r) for r in readings)))
-    return Card(
-        title=truncate(prompt.title or "This week's discussion", 256),
-        description=truncate(prompt.text, 4000),
-        fields=tuple(fields),
-        footer=post_marker(occurrence),
-    )
+def is_legacy_post(footer: str | None, occurrence: str) -> bool:
+    """Whether an embed footer marks the post of `occurrence` as versions before the button wrote it."""
+    return footer == LEGACY_POST_FOOTER.format(occurrence=occurrence)
 
 
 def thread_name(prompt: Prompt) -> str:
@@ -187,3 +169,42 @@ def thread_name(prompt: Prompt) -> str:
 def describe_schedule(schedule: Schedule) -> str:
     """Say when a schedule posts, e.g. `Thursdays at 19:00 (Europe/London)`."""
     return f"{WEEKDAYS[schedule.weekday]}s at {schedule.local_time:%H:%M} ({schedule.timezone})"
+
+
+class RecentThreads:
+    """The prompt threads still in their first week, whose messages count towards engagement.
+
+    Entries older than the window are dropped as they are met and on every `prune`, so the map holds a week of
+    threads however long the bot runs.
+    """
+
+    def __init__(self, window: timedelta = ENGAGEMENT_WINDOW) -> None:
+        self.window = window
+        self._threads: dict[int, tuple[int, datetime]] = {}  # thread id -> (post id, opened at)
+
+    def __len__(self) -> int:
+        """Count the threads held."""
+        return len(self._threads)
+
+    def reset(self, threads: Mapping[int, tuple[int, datetime]], now: datetime) -> None:
+        """Hold exactly `threads` ({thread id: (post id, opened at)}), less those already past the window."""
+        self._threads = dict(threads)
+        self.prune(now)
+
+    def add(self, thread_id: int, post_id: int, opened_at: datetime) -> None:
+        """Remember a prompt's thread from the moment it opened."""
+        self._threads[thread_id] = (post_id, opened_at)
+
+    def post_for(self, thread_id: int, now: datetime) -> int | None:
+        """Return the post whose thread this is, while the thread is in its first week; None otherwise."""
+        entry = self._threads.get(thread_id)
+        if entry is None:
+            return None
+        if now - entry[1] > self.window:
+            del self._threads[thread_id]
+            return None
+        return entry[0]
+
+    def prune(self, now: datetime) -> None:
+        """Drop the threads past their first week."""
+        self._threads = {t: e for t, e in self._threads.items() if now - e[1] <= self.window}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,23 +11,64 @@ from tests.e2e.conftest import BotRunner, Server, eventually
 from tests.fakediscord import Channel, FakeDiscord, Message, Permissions, fast_http_retries
 
 # The runner's clock starts on Friday 2026-11-27 at 12:00 UTC; London is on UTC in November.
-FRIDAY = {"name": "Friday", "value": 4}
+DUE = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
+SUGGEST = "align:prompt:suggest:"  # the custom_id of the button under every post, followed by the post's id
+LEGACY_FOOTER = "Weekly prompt · "  # what posts said before the button existed
 
 
 async def schedule(fake: FakeDiscord, server: Server, channel: Channel, **options: Any) -> str:
-    """Run /prompts schedule as the admin (Fridays 19:00 Europe/London unless overridden)."""
+    """Run /prompts-admin schedule as the admin (Fridays 19:00 Europe/London unless overridden)."""
     values = {"channel": channel, "weekday": 4, "time": "19:00", "timezone": "Europe/London", **options}
-    reply = await (await fake.invoke(server.admin, "prompts schedule", values, channel=server.general)).reply()
+    reply = await (await fake.invoke(server.admin, "prompts-admin schedule", values, channel=server.general)).reply()
     return reply.content
 
 
+def marker_of(message: Message) -> str | None:
+    """Return the post marker (its button's custom_id) a message carries, if any."""
+    return next((cid for cid in message.custom_ids if cid.startswith(SUGGEST)), None)
+
+
 def prompt_posts(fake: FakeDiscord, channel: Channel) -> list[Message]:
-    """Return the weekly prompt messages in a channel."""
+    """Return the bot's weekly prompt posts in a channel: those with a post's button, or the old footer."""
     return [
         m
         for m in fake.messages_in(channel)
-        if any("Weekly prompt" in (e.get("footer") or {}).get("text", "") for e in m.embeds)
+        if m.author.id == fake.bot_user.id
+        and (
+            marker_of(m) is not None
+            or any((e.get("footer") or {}).get("text", "").startswith(LEGACY_FOOTER) for e in m.embeds)
+        )
     ]
+
+
+async def handled_now(runner: BotRunner, bot: AlignmentBot) -> None:
+    """Wake the scheduler and wait until a pass that began at the current (fake) time has finished.
+
+    Checks that nothing happened come after this, so they cannot pass merely because the bot is slow: whatever was
+    due at this moment has been done by then. The pass's two schedule queries tell when it began and ended.
+    """
+    moment = runner.clock.now()
+    schedules = bot.db.schedules
+    real_due, real_next = schedules.due_schedules, schedules.next_schedule_due
+    began: list[datetime] = []
+    finished = asyncio.Event()
+
+    async def due(now: datetime, limit: int = 500) -> Any:
+        began.append(now)
+        return await real_due(now, limit)
+
+    async def next_due() -> Any:
+        result = await real_next()
+        if began and began[-1] >= moment:
+            finished.set()
+        return result
+
+    schedules.due_schedules, schedules.next_schedule_due = due, next_due  # type: ignore[method-assign]
+    try:
+        cog(bot).scheduler.wake()
+        await asyncio.wait_for(finished.wait(), 5)
+    finally:
+        schedules.due_schedules, schedules.next_schedule_due = real_due, real_next  # type: ignore[method-assign]
 
 
 async def last_outcome(bot: AlignmentBot, server: Server) -> str | None:
@@ -50,20 +92,22 @@ async def test_schedule_posts_exactly_once_with_a_thread(
 ) -> None:
     """When the clock reaches Friday 19:00 London time, one prompt and one thread appear, and only one."""
     answer = await schedule(fake, server, server.general)
-    due = int(datetime(2026, 11, 27, 19, 0, tzinfo=UTC).timestamp())
-    assert "Fridays at 19:00 (Europe/London)" in answer and f"<t:{due}:F>" in answer
+    assert "Fridays at 19:00 (Europe/London)" in answer and f"<t:{int(DUE.timestamp())}:F>" in answer
     await runner.clock.advance(timedelta(hours=6, minutes=59))
+    await handled_now(runner, bot)
     assert prompt_posts(fake, server.general) == []
     await runner.clock.advance(timedelta(minutes=1))
     post = await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
     await runner.clock.advance(timedelta(hours=1))
-    await fake.sync()
+    await handled_now(runner, bot)
     assert len(prompt_posts(fake, server.general)) == 1
     assert len(fake.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/threads")) == 1
     assert post.embeds[0]["footer"]["text"] == "Weekly prompt · 2026-11-27"
+    recorded = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
+    assert recorded is not None and marker_of(post) == f"{SUGGEST}{recorded.id}"
     await eventually(lambda: last_outcome(bot, server))
-    status = await (await fake.invoke(server.admin, "prompts status", channel=server.general)).reply()
+    status = await (await fake.invoke(server.admin, "prompts-admin status", channel=server.general)).reply()
     assert "Friday 04 December 2026, 19:00 Europe/London" in status.text
     assert "Posted prompt #1 for 2026-11-27" in status.text
 
@@ -75,20 +119,21 @@ async def test_crash_after_claim_before_send_posts_once_on_restart(
     bot = await runner.start()
     await schedule(fake, server, server.general)
 
-    cog(bot).scheduler.deliver = crash
+    cog(bot).scheduler.poster.deliver = crash
     await runner.clock.advance(timedelta(hours=7))
-    await fake.sync()
+    # The failed step was noted as a passing error, to be retried on its own after a short backoff.
+    retrying = await eventually(lambda: _retrying(bot, server.guild.id))
+    assert retrying.attempts == 1
     assert prompt_posts(fake, server.general) == []
-    claimed = await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
+    claimed = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
     assert claimed is not None and claimed.status == "claimed"
 
     await runner.restart()
-    # The failed step was noted as a passing error, retried on its own after a short backoff.
     await runner.clock.advance(timedelta(minutes=1))
     await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-    await runner.restart()
-    await fake.sync()
+    bot = await runner.restart()
+    await handled_now(runner, bot)
     assert len(prompt_posts(fake, server.general)) == 1
 
 
@@ -102,13 +147,13 @@ async def test_crash_after_send_before_completion_does_not_post_twice(
     bot.db.prompts.complete_post = crash  # type: ignore[method-assign]
     await runner.clock.advance(timedelta(hours=7))
     await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
-    await fake.sync()
+    await eventually(lambda: _retrying(bot, server.guild.id))  # the pass ended at the failed write
     assert fake.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/threads") == []
 
     bot = await runner.restart()
     await runner.clock.advance(timedelta(minutes=1))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-    await fake.sync()
+    await handled_now(runner, bot)
     assert len(prompt_posts(fake, server.general)) == 1
     assert await bot.db.prompts.claimed_posts(runner.clock.now()) == []
 
@@ -137,6 +182,21 @@ async def test_failed_thread_is_retried(
     assert len(prompt_posts(fake, server.general)) == 1
 
 
+async def _retrying(bot: AlignmentBot, guild_id: int) -> Any:
+    row = await bot.db.schedules.get_schedule(guild_id)
+    return row if row is not None and row.retry_at is not None else None
+
+
+async def _moved_to(bot: AlignmentBot, guild_id: int, local_date: str) -> Any:
+    row = await bot.db.schedules.get_schedule(guild_id)
+    return row if row is not None and row.next_local_date == local_date else None
+
+
+async def _with_thread(bot: AlignmentBot, guild_id: int, occurrence: str = "2026-11-27") -> Any:
+    post = await bot.db.prompts.post_for_occurrence(guild_id, occurrence)
+    return post if post is not None and post.thread_id is not None else None
+
+
 async def _no_missing_threads(bot: AlignmentBot) -> bool:
     return await bot.db.prompts.posts_missing_thread(datetime(2100, 1, 1, tzinfo=UTC)) == []
 
@@ -155,6 +215,8 @@ async def test_forum_channel_gets_a_forum_post(
     assert len(threads) == 1
     starter = fake.messages_in(threads[0])[0]
     assert starter.embeds[0]["footer"]["text"] == "Weekly prompt · 2026-11-27"
+    recorded = await eventually(lambda: _with_thread(bot, server.guild.id))
+    assert marker_of(starter) == f"{SUGGEST}{recorded.id}" and recorded.thread_id == threads[0].id
 
 
 async def test_missing_permission_is_reported_with_its_name(
@@ -225,7 +287,7 @@ async def test_role_ping_is_the_only_mention(
         await bot.db.prompts.update_prompt(server.guild.id, prompt.id, status="retired")
     await fake.invoke(
         server.admin,
-        "prompts add",
+        "prompts-admin add",
         {"text": f"@everyone {server.admin.mention} what would change your mind about AI risk?"},
         channel=server.general,
     )
@@ -250,25 +312,27 @@ async def test_short_downtime_posts_late_once_long_downtime_reports(
     bot = await runner.start()
     alert = await fake.wait_for_message(server.general, lambda m: "Missed" in m.content)
     assert "Missed 3 weekly post(s)" in alert.content
-    await fake.sync()
+    schedule_row = await eventually(lambda: _moved_to(bot, server.guild.id, "2026-12-25"))
+    assert schedule_row.last_outcome == alert.content.removeprefix("⚠️ Weekly prompts: ")
+    await handled_now(runner, bot)
     assert len(prompt_posts(fake, server.general)) == 1
-    schedule_row = await bot.db.schedules.get_schedule(server.guild.id)
-    assert schedule_row is not None and schedule_row.next_local_date == "2026-12-25"
 
 
 async def test_skip_and_pause(fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot) -> None:
     """Skip drops the next post only; pause stops posting until resumed."""
     await schedule(fake, server, server.general)
-    await (await fake.invoke(server.admin, "prompts skip", channel=server.general)).reply()
+    skipped = await (await fake.invoke(server.admin, "prompts-admin skip", channel=server.general)).reply()
+    assert skipped.content == "The post of 2026-11-27 will be skipped."
     await runner.clock.advance(timedelta(hours=7))
 
     assert await eventually(lambda: last_outcome(bot, server)) == "Skipped 2026-11-27"
     assert prompt_posts(fake, server.general) == []
-    await (await fake.invoke(server.admin, "prompts pause", channel=server.general)).reply()
+    paused = await (await fake.invoke(server.admin, "prompts-admin pause", channel=server.general)).reply()
+    assert paused.content == "Weekly prompts are paused."
     await runner.clock.advance(timedelta(days=7))
-    await fake.sync()
+    await handled_now(runner, bot)  # the paused week's due time has come and gone
     assert prompt_posts(fake, server.general) == []
-    await (await fake.invoke(server.admin, "prompts resume", channel=server.general)).reply()
+    await (await fake.invoke(server.admin, "prompts-admin resume", channel=server.general)).reply()
     await runner.clock.advance(timedelta(days=7))
     await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
 
@@ -290,7 +354,7 @@ async def test_engagement_is_counted_in_stats(
         return [(s.messages, s.participants) for s in await bot.db.prompts.post_stats(server.guild.id)] == [(3, 2)]
 
     await eventually(counted)
-    stats = await (await fake.invoke(server.admin, "prompts stats", channel=server.general)).reply()
+    stats = await (await fake.invoke(server.admin, "prompts-admin stats", channel=server.general)).reply()
     assert "3 message(s), 2 member(s)" in stats.text
 
 
@@ -301,9 +365,9 @@ async def test_starter_prompts_import_once_and_the_list_pages(
     await fake.sync()
     total = len(bot.library.store.prompts)
     assert await bot.db.prompts.count_prompts(server.guild.id) == total
-    again = await (await fake.invoke(server.admin, "prompts import", channel=server.general)).reply()
+    again = await (await fake.invoke(server.admin, "prompts-admin import", channel=server.general)).reply()
     assert again.content == f"Imported 0 starter prompt(s); {total} were already here."
-    listing = await (await fake.invoke(server.admin, "prompts list", channel=server.general)).reply()
+    listing = await (await fake.invoke(server.admin, "prompts-admin list", channel=server.general)).reply()
     assert "Page 1 of" in listing.text
     next_id = next(c["custom_id"] for row in listing.components for c in row["components"] if c["label"] == "Next")
     second = await (await fake.click(server.admin, listing, next_id)).reply()

@@ -15,10 +15,17 @@ import pytest
 
 from bot.bot import AlignmentBot
 from tests.e2e.conftest import BotRunner, Community, LockedOnce, Server, community, eventually
-from tests.e2e.test_prompts import cog, crash, last_outcome, prompt_posts, schedule
+from tests.e2e.test_prompts import (
+    DUE,
+    cog,
+    crash,
+    handled_now,
+    last_outcome,
+    prompt_posts,
+    schedule,
+)
 from tests.fakediscord import Channel, FakeDiscord, Permissions, fast_http_retries
 
-DUE = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
 MESSAGES = "/channels/{channel_id}/messages"
 THREADS = "/channels/{channel_id}/messages/{message_id}/threads"
 
@@ -68,7 +75,7 @@ async def test_a_refusing_server_fails_once_and_never_delays_another(
     assert cause in alert.content
     assert await eventually(lambda: last_outcome(bot, a.as_server)) == f"Failed: {alert.content.split(': ', 2)[2][:-1]}"
     await runner.clock.advance(timedelta(hours=13))
-    await fake.sync()
+    await handled_now(runner, bot)
     assert posts_to(fake, a.prompts) == 1  # the one refused attempt, never retried
     assert len(alerts(fake, a.mods)) == 1
     assert len(prompt_posts(fake, b.prompts)) == 1
@@ -112,14 +119,14 @@ async def test_a_passing_failure_retries_that_server_alone(
         await runner.clock.advance(timedelta(seconds=20))
         await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
     await runner.clock.advance(timedelta(hours=1))
-    await fake.sync()
+    await handled_now(runner, bot)
     assert len(prompt_posts(fake, a.prompts)) == 1 and len(prompt_posts(fake, b.prompts)) == 1
     assert alerts(fake, a.mods) == []
 
 
-async def _retrying(bot: AlignmentBot, guild_id: int) -> Any:
+async def _retrying(bot: AlignmentBot, guild_id: int, attempts: int = 1) -> Any:
     row = await bot.db.schedules.get_schedule(guild_id)
-    return row if row is not None and row.retry_at is not None else None
+    return row if row is not None and row.retry_at is not None and row.attempts >= attempts else None
 
 
 async def test_passing_failures_give_up_at_the_deadline_with_one_alert(
@@ -156,7 +163,7 @@ async def test_schedule_answers_at_once_while_another_servers_post_hangs(
     )
     answer = await schedule_in(fake, b)
     assert "Prompts will be posted" in answer
-    now = await (await fake.invoke(b.admin, "prompts post-now", channel=b.prompts)).reply()
+    now = await (await fake.invoke(b.admin, "prompts-admin post-now", channel=b.prompts)).reply()
     assert now.content.startswith("Posted prompt")
     await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)), timeout=10)
 
@@ -180,9 +187,10 @@ async def test_grace_zero_after_downtime_is_reported_not_posted(
     await schedule_in(fake, a, grace_hours=0)
     await runner.stop()
     await runner.clock.set(DUE + timedelta(hours=1))
-    await runner.start()
+    bot = await runner.start()
     alert = await fake.wait_for_message(a.mods, lambda m: "Missed" in m.content)
     assert "Missed 1 weekly post(s) while offline" in alert.content
+    await handled_now(runner, bot)
     assert prompt_posts(fake, a.prompts) == []
 
 
@@ -199,7 +207,8 @@ async def test_an_unavailable_server_at_the_due_time_is_waited_for(
     waiting = await eventually(lambda: _retrying(bot, a.guild.id))
     assert "unavailable" in (waiting.retry_reason or "")
     await runner.clock.advance(timedelta(minutes=5))
-    await fake.sync()
+    await eventually(lambda: _retrying(bot, a.guild.id, attempts=2))  # tried again once its backoff was over
+    await handled_now(runner, bot)
     assert alerts(fake, a.mods) == [] and prompt_posts(fake, a.prompts) == []
     fake.set_available(a.guild, True)
     await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
@@ -222,7 +231,7 @@ async def test_a_thread_created_before_a_crash_is_found_not_retried(
     post = await eventually(lambda: _with_thread(bot, server.guild.id))
     assert post.thread_id == post.message_id
     await runner.clock.advance(timedelta(days=1))
-    await fake.sync()
+    await handled_now(runner, bot)
     threads = fake.requests_to("POST", THREADS)
     assert [r.status for r in threads] == [201, 400]  # created, then "already exists": found and recorded
     assert len(prompt_posts(fake, server.general)) == 1
@@ -248,7 +257,7 @@ async def test_a_deleted_prompt_message_stops_the_thread_retries(
         await runner.clock.advance(timedelta(minutes=5))
         await fake.changed.wait_for(lambda: fake.requests_to("POST", THREADS)[-1].status == 404, 5, "a 404")
         await runner.clock.advance(timedelta(days=2))
-    await fake.sync()
+        await handled_now(runner, bot)
     assert len(fake.requests_to("POST", THREADS)) == 6  # the five failed tries of one call, then the 404
     recorded = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
     assert recorded is not None and not recorded.wants_thread and "deleted" in (recorded.error or "")
@@ -307,15 +316,16 @@ async def test_recovery_checks_permissions_before_resending(
     mods = server.guild.add_text_channel("mods")
     bot = await runner.start()
     await schedule(fake, server, server.general, mod_channel=mods)
-    cog(bot).scheduler.deliver = crash
+    cog(bot).scheduler.poster.deliver = crash
     await runner.clock.set(DUE)
     await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
     await runner.stop()
     server.guild.set_overwrite(server.general, server.guild.bot_member, deny=Permissions.SEND_MESSAGES)
-    await runner.start()
+    bot = await runner.start()
     await runner.clock.advance(timedelta(minutes=1))
     alert = await fake.wait_for_message(mods, lambda m: "couldn't post" in m.content)
     assert "I lack Send Messages" in alert.content
+    await handled_now(runner, bot)
     assert posts_to(fake, server.general) == 0
 
 
@@ -330,7 +340,7 @@ async def test_a_server_that_removed_the_bot_is_paused_and_resumed_when_it_retur
     await fake.sync()
     assert (await eventually(lambda: _absent(bot, a.guild.id))).last_outcome.startswith("Paused")
     await runner.clock.set(DUE + timedelta(days=14))
-    await fake.sync()
+    await handled_now(runner, bot)
     assert not [r for r in fake.requests if any(f"/channels/{c.id}/" in r.path for c in (a.prompts, a.mods))]
     fake.add_bot_back(a.guild)
     await fake.sync()
@@ -353,7 +363,7 @@ async def test_a_server_that_removed_the_bot_while_it_was_down_is_paused_at_star
     bot = await runner.start()
     await eventually(lambda: _absent(bot, a.guild.id))
     await runner.clock.set(DUE)
-    await fake.sync()
+    await handled_now(runner, bot)
     assert not [r for r in fake.requests if f"/channels/{a.mods.id}/" in r.path]
 
 
@@ -419,7 +429,7 @@ async def test_post_now_reports_a_refusal_to_the_admin_only(
     bot = await runner.start()
     await schedule_in(fake, a)
     fake.refuse(a.prompts, 200000, "Message was blocked by AutoMod", status=400)
-    reply = await (await fake.invoke(a.admin, "prompts post-now", channel=a.prompts)).reply()
+    reply = await (await fake.invoke(a.admin, "prompts-admin post-now", channel=a.prompts)).reply()
     assert reply.content.startswith("Failed: AutoMod blocked the post")
     await fake.sync()
     assert alerts(fake, a.mods) == []

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.domain.content_loader import load_content
-from bot.domain.prompts import Prompt, choose_next, parse_tags, post_marker, prompt_card, similar_prompts, thread_name
+from bot.domain.prompt_cards import post_footer, prompt_card
+from bot.domain.prompts import Prompt, choose_next, parse_tags, similar_prompts, thread_name
 
 STORE = load_content(Path(__file__).resolve().parents[1] / "fixtures" / "content" / "valid")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -62,7 +63,7 @@ def test_parse_tags() -> None:
     assert len(parse_tags("a,b,c,d,e,f,g")) == 5
 
 
-def test_post_card_has_the_question_concept_and_readings_and_a_marker() -> None:
+def test_post_card_has_the_question_concept_and_readings() -> None:
     """The post shows the question, its concept's first sentence, readings, and a footer naming the occurrence."""
     base = prompt(7, "Where have you seen a proxy gamed?")
     linked = Prompt(**{f: getattr(base, f) for f in base.__slots__} | {"concept_id": "goodharts-law"})
@@ -70,5 +71,5 @@ def test_post_card_has_the_question_concept_and_readings_and_a_marker() -> None:
     assert card.description == "Where have you seen a proxy gamed?"
     names = [name for name, _ in card.fields]
     assert names == ["Background: Goodhart's law", "Read more"]
-    assert card.footer == post_marker("2026-11-27")
+    assert card.footer == post_footer("2026-11-27") == "Weekly prompt · 2026-11-27"
     assert len(thread_name(prompt(1, "x" * 300))) == 100
