@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.domain.content import SLUG_PATTERN, ContentError, ContentStore
+from bot.domain.content import SLUG_PATTERN, ContentStore
 from bot.domain.content_loader import FILE_MODELS, load_content
 from bot.domain.content_yaml import MAX_FILE_BYTES
 from bot.domain.text import truncate
@@ -128,18 +128,3 @@ def apply_edit(edit: StagedEdit) -> Path | None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return backup
-
-
-def format_errors(errors: list[ContentError], limit: int) -> str:
-    """List errors one per line within `limit` characters, saying how many were left out."""
-    lines: list[str] = []
-    used = 0
-    for index, error in enumerate(errors):
-        line = f"• {truncate(str(error), 300)}"
-        remaining = len(errors) - index
-        if used + len(line) + 40 > limit:
-            lines.append(f"…and {remaining} more (run `python -m bot content check` on the host to see all)")
-            break
-        lines.append(line)
-        used += len(line) + 1
-    return "\n".join(lines)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import importlib
 import shutil
+import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.domain import content_edit
+from bot.domain.content import ContentStore
+from bot.domain.search import Library
 from tests.e2e.conftest import CONTENT, BotRunner, Server
 from tests.fakediscord import FakeDiscord, Interaction, Member, Message, Permissions, Upload
 
@@ -89,6 +97,7 @@ async def test_broken_edit_never_reaches_members(
     handle = await fake.invoke(server.admin, "content reload", channel=server.general)
     reply = await handle.reply()
     assert handle.ephemeral
+    assert reply.embeds[0]["color"] == 0xE74C3C  # the error tone
     assert "content/concepts/goodharts-law.yaml" in reply.embeds[0]["description"]
     assert "sumary: is not a known field" in reply.embeds[0]["description"]
     assert await concept_title(fake, server, "goodharts-law") == "Goodhart's law"
@@ -280,3 +289,59 @@ async def test_oversized_upload_is_refused_before_downloading(
     # The same check sees a normal upload's download, so the absence above means something.
     await (await put(fake, server, "goodharts-law.yaml", (content_dir / CONCEPT_FILE).read_bytes())).reply()
     assert [r for r in fake.requests if r.method == "GET" and r.path.startswith("/attachments/")]
+
+
+def on_event_loop() -> bool:
+    """Whether the caller runs on an event loop's thread (where slow work stalls every member's command)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def test_put_and_save_load_and_index_off_the_event_loop(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validating an upload, and saving it, read and index the content in worker threads, never on the loop."""
+    await runner.start()
+    calls: list[tuple[str, bool]] = []
+    real_build = Library.build
+    real_load = content_edit.load_content
+
+    def recording_build(cls: type[Library], store: ContentStore) -> Library:
+        calls.append(("build", on_event_loop()))
+        return real_build(store)
+
+    def recording_load(directory: Path) -> Any:
+        calls.append(("load", on_event_loop()))
+        return real_load(directory)
+
+    monkeypatch.setattr(Library, "build", classmethod(recording_build))
+    monkeypatch.setattr(content_edit, "load_content", recording_load)
+    # The running bot's module: stopping a bot unloads its extensions, so each start imports them afresh.
+    monkeypatch.setattr(importlib.import_module("bot.exts.content_admin.commands"), "load_content", recording_load)
+
+    path = content_dir / CONCEPT_FILE
+    edited = path.read_text().replace(TITLE, f"{TITLE}, threaded")
+    preview = await (await put(fake, server, "goodharts-law.yaml", edited.encode())).reply()
+    assert calls == [("load", False)]  # the preview validated the folder with the upload, in a thread
+    click = await fake.click(server.admin, preview, button_id(preview, "Save and reload"))
+    assert (await save_outcome(fake, preview, click)).startswith("Saved")
+    # The save validated again, then re-read the folder and built the new library, all in threads.
+    assert calls == [("load", False), ("load", False), ("load", False), ("build", False)]
+
+
+async def test_reload_lets_go_of_the_old_library_without_breaking_a_lookup_in_flight(
+    fake: FakeDiscord, server: Server, runner: BotRunner, content_dir: Path
+) -> None:
+    """A lookup holding the old library still searches after a reload; once it lets go, nothing keeps the old one."""
+    bot = await runner.start()
+    held = bot.library  # as a command that took the library just before the swap
+    old_index = weakref.ref(held.index)
+    reply = await (await fake.invoke(server.admin, "content reload", channel=server.general)).reply()
+    assert reply.content.startswith("Reloaded") and bot.library is not held
+    assert held.index.search("goodhart")  # not closed under the lookup
+    del held
+    gc.collect()
+    assert old_index() is None  # released, and with it its in-memory database

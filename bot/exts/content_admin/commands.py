@@ -7,7 +7,6 @@ the users listed in CONTENT_ADMINS, not for any server's admins.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 from pathlib import Path
@@ -18,97 +17,33 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import AlignmentBot
-from bot.domain.card import EMBED_TITLE_LIMIT
-from bot.domain.content import ContentInvalid, ContentStore
+from bot.domain.content import ContentInvalid
 from bot.domain.content_edit import (
     StagedEdit,
     apply_edit,
     check_upload_size,
     content_file_names,
     decode_upload,
-    format_errors,
     resolve_target,
     stage_edit,
 )
 from bot.domain.content_loader import load_content
+from bot.domain.content_messages import (
+    describe_change,
+    edit_preview_card,
+    errors_card,
+    file_sent_text,
+    no_such_file_text,
+    reloaded_text,
+    upload_errors_card,
+)
 from bot.domain.search import AUTOCOMPLETE_LIMIT, Library
-from bot.domain.text import truncate
 from bot.errors import UserFacingError
-from bot.render import EMBED_COLOUR
+from bot.exts.content_admin.views import ConfirmEdit
+from bot.render import card_embed
 from bot.tree import AccessDenied
-from bot.ui import BaseView
 
 log = logging.getLogger(__name__)
-
-ERROR_LIST_LIMIT = 3800  # leaves room in the 4096-character embed description
-
-
-def describe_change(before: ContentStore, after: ContentStore) -> str:
-    """Summarise how the counts changed, e.g. `34 concepts (+1), 70 readings`."""
-    old, new = before.stats(), after.stats()
-    parts = []
-    for name, count in new.items():
-        delta = count - old.get(name, 0)
-        parts.append(f"{count} {name}" + (f" ({delta:+d})" if delta else ""))
-    return ", ".join(parts)
-
-
-def errors_embed(title: str, error: ContentInvalid) -> discord.Embed:
-    """List content errors in an embed, truncated sensibly (titles can hold an uploaded file's name)."""
-    return discord.Embed(
-        title=truncate(title, EMBED_TITLE_LIMIT),
-        description=format_errors(error.errors, ERROR_LIST_LIMIT),
-        colour=discord.Colour.red(),
-    ).set_footer(text=f"{len(error.errors)} error(s). Nothing was changed; members still see the last good content.")
-
-
-class ConfirmEdit(BaseView):
-    """Confirm or cancel a staged content edit; only the admin who uploaded it can press the buttons."""
-
-    def __init__(self, cog: ContentAdmin, edit: StagedEdit, author_id: int) -> None:
-        super().__init__(timeout=300)
-        self.cog = cog
-        self.edit = edit
-        self.author_id = author_id
-        self.message: discord.WebhookMessage | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        """Allow only the uploader."""
-        if interaction.user.id != self.author_id:
-            raise UserFacingError("Only the admin who uploaded this file can confirm it.")
-        return True
-
-    @discord.ui.button(label="Save and reload", style=discord.ButtonStyle.success)
-    async def confirm(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        """Write the file and reload the content."""
-        self.stop()
-        await interaction.response.defer()
-        try:
-            backup, summary = await self.cog.save(self.edit)
-        except Exception:
-            # The error handler tells the admin why; the stopped view's buttons must not stay behind, dead.
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.edit_original_response(view=None)
-            raise
-        kept = f" The previous version is kept as `{self.edit.relative}.bak`." if backup else ""
-        await interaction.edit_original_response(
-            content=f"Saved `{self.edit.relative}` and reloaded: {summary}.{kept}", embed=None, view=None
-        )
-        log.info("Content file %s changed by user %s", self.edit.relative, interaction.user.id)
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        """Drop the edit."""
-        self.stop()
-        await interaction.response.edit_message(content="Cancelled; nothing was changed.", embed=None, view=None)
-
-    async def on_timeout(self) -> None:
-        """Say the confirmation expired, so a stale button is never pressed by mistake."""
-        if self.message is not None:
-            try:
-                await self.message.edit(content="This edit expired; upload it again.", embed=None, view=None)
-            except discord.HTTPException:
-                log.debug("Could not mark an expired content edit")
 
 
 @app_commands.guild_only()
@@ -171,9 +106,11 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         try:
             summary = await self.reload()
         except ContentInvalid as error:
-            await interaction.followup.send(embed=errors_embed("The content has errors", error), ephemeral=True)
+            await interaction.followup.send(
+                embed=card_embed(errors_card("The content has errors", error.errors)), ephemeral=True
+            )
             return
-        await interaction.followup.send(f"Reloaded: {summary}.", ephemeral=True)
+        await interaction.followup.send(reloaded_text(summary), ephemeral=True)
 
     @app_commands.command(name="get")
     @app_commands.describe(file="A concept id or content file name")
@@ -182,10 +119,10 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         """Download a content file to edit it."""
         relative, path = resolve_target(self.bot.settings.content_dir, file.removeprefix("concepts/"))
         if not path.exists():
-            raise UserFacingError(f"There is no {relative}; pick a file from the suggestions.")
+            raise UserFacingError(no_such_file_text(relative))
         data = await asyncio.to_thread(path.read_bytes)
         await interaction.response.send_message(
-            f"Here is `{relative}`. Edit it and send it back with `/content put`.",
+            file_sent_text(relative),
             file=discord.File(io.BytesIO(data), filename=path.name),
             ephemeral=True,
         )
@@ -203,14 +140,9 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
             edit = await asyncio.to_thread(stage_edit, self.bot.settings.content_dir, file.filename, text)
         except ContentInvalid as error:
             await interaction.followup.send(
-                embed=errors_embed(f"{file.filename} would break the content", error), ephemeral=True
+                embed=card_embed(upload_errors_card(file.filename, error.errors)), ephemeral=True
             )
             return
-        view = ConfirmEdit(self, edit, interaction.user.id)
-        change = "New file" if edit.old_text is None else "Change to"
-        embed = discord.Embed(
-            title=truncate(f"{change} {edit.relative}", EMBED_TITLE_LIMIT),
-            description=f"```diff\n{edit.diff()}\n```",
-            colour=EMBED_COLOUR,
-        ).set_footer(text=f"After saving: {describe_change(self.bot.library.store, edit.store)}")
+        view = ConfirmEdit(self.save, edit, interaction.user.id)
+        embed = card_embed(edit_preview_card(edit, self.bot.library.store))
         view.message = await interaction.followup.send(embed=embed, view=view, ephemeral=True, wait=True)
