@@ -18,37 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._harness import rss_mib, wait_for_new_session
 from tests.fakediscord import FakeDiscord, running_fake
 from tests.processes import ROOT, bot_environment
-
-BARE_CLIENT = """
-import os, discord, yarl
-discord.http.Route.BASE = os.environ["DISCORD_API_BASE"]
-discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_GATEWAY_URL"])
-client = discord.Client(intents=discord.Intents.default())
-client.run(os.environ["DISCORD_TOKEN"], log_handler=None)
-"""
-
-
-def rss_mib(pid: int) -> float:
-    """Return the resident set size of a process in MiB, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-async def wait_for_new_session(fake: FakeDiscord, known: set[str], timeout: float = 60.0) -> None:
-    """Wait until a session not in `known` has been sent READY and its GUILD_CREATEs."""
-
-    def ready() -> bool:
-        for session_id, session in fake.gateway.sessions.items():
-            connection = session.connection
-            if session_id not in known and connection is not None and connection.sent_seq >= session.initial_seq > 0:
-                return True
-        return False
-
-    await fake.gateway.changed.wait_for(ready, timeout, "a new session to become READY")
 
 
 async def measure(fake: FakeDiscord, argv: list[str], env: dict[str, str], settle: float) -> tuple[float, float]:
@@ -84,7 +56,8 @@ async def run(rounds: int) -> None:
             results: dict[str, list[tuple[float, float]]] = {"bare": [], "bot (new database)": [], "bot (restart)": []}
             for index in range(rounds):
                 settle = 2.5  # past discord.py's default guild_ready_timeout, so on_ready has run in both
-                results["bare"].append(await measure(fake, [sys.executable, "-c", BARE_CLIENT], base_env, settle))
+                bare = [sys.executable, "-m", "benchmarks.contenders", "bare"]
+                results["bare"].append(await measure(fake, bare, base_env, settle))
                 env = {**base_env, "DATABASE_PATH": str(Path(scratch) / f"bot{index}.sqlite3")}
                 # First start on a new file (migrations, command sync), then a restart on it (neither).
                 results["bot (new database)"].append(await measure(fake, [sys.executable, "-m", "bot"], env, settle))

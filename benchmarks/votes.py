@@ -2,9 +2,10 @@
 
     python -m benchmarks.votes [--votes 5000] [--members 1000] [--in-flight 50] [--synchronous FULL|NORMAL]
 
-Both bots run as their own process against the same in-process fake Discord, one after the other in the same
-run. The minimal bot's vote does one INSERT + commit before replying; ours also keeps a current answer per
-member, checks the round is open, throttles poll-message edits and may show aggregates.
+Both bots run as their own process (the minimal one is in benchmarks/contenders.py) against the same in-process
+fake Discord, one after the other in the same run. The minimal bot's vote does one INSERT + commit before
+replying; ours also keeps a current answer per member, checks the round is open, throttles poll-message edits
+and may show aggregates.
 Targets (issue 4): 0 lost; at least half the minimal bot's votes/s; ack p99 at most 2x the minimal bot's;
 at most one poll-message edit per 2 s; a chart under 300 ms.
 --synchronous sets SQLite's durability for both bots alike (DATABASE_SYNCHRONOUS for ours; the bot's default is
@@ -24,46 +25,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks._harness import cast_votes, subcommand
 from bot import charts
 from bot.domain.pdoom import private_bins, summarize
-from tests.fakediscord import Channel, FakeDiscord, Member, Message, running_fake
+from tests.fakediscord import Channel, FakeDiscord, Member, running_fake
 from tests.processes import bot_environment, start_process
-
-MINIMAL_BOT = """
-import os, re, aiosqlite, discord, yarl
-discord.http.Route.BASE = os.environ["DISCORD_API_BASE"]
-discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["DISCORD_GATEWAY_URL"])
-CHANNEL = int(os.environ["POLL_CHANNEL_ID"])
-
-class Vote(discord.ui.DynamicItem[discord.ui.Button], template=r"align:pdoom:b:(?P<r>\\d+):(?P<b>\\d+)"):
-    def __init__(self, r, b):
-        super().__init__(discord.ui.Button(label=str(b), custom_id=f"align:pdoom:b:{r}:{b}"))
-        self.r, self.b = r, b
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match):
-        return cls(int(match["r"]), int(match["b"]))
-    async def callback(self, interaction):
-        await client.db.execute("INSERT INTO votes (round_id, user_id, bucket) VALUES (?, ?, ?)",
-                                (self.r, interaction.user.id, self.b))
-        await client.db.commit()
-        await interaction.response.send_message("Recorded.", ephemeral=True)
-
-class Minimal(discord.Client):
-    async def setup_hook(self):
-        self.db = await aiosqlite.connect(os.environ["DATABASE_PATH"])
-        await self.db.execute("PRAGMA journal_mode = WAL")
-        await self.db.execute("PRAGMA synchronous = " + os.environ["DATABASE_SYNCHRONOUS"])
-        await self.db.execute("CREATE TABLE IF NOT EXISTS votes (round_id INT, user_id INT, bucket INT)")
-        self.add_dynamic_items(Vote)
-    async def on_ready(self):
-        view = discord.ui.View(timeout=None)
-        for b in range(8):
-            view.add_item(Vote(1, b))
-        await self.get_channel(CHANNEL).send("P(doom) round 1 (minimal)", view=view)
-
-client = Minimal(intents=discord.Intents.default(), guild_ready_timeout=0.1)
-client.run(os.environ["DISCORD_TOKEN"], log_handler=None)
-"""
 
 
 @dataclass
@@ -88,30 +54,6 @@ class Run:
         return self.votes / self.seconds
 
 
-async def cast_votes(
-    fake: FakeDiscord, poll: Message, members: list[Member], total: int, in_flight: int, rng: random.Random
-) -> tuple[float, list[float], int]:
-    """Click bucket buttons `total` times, `in_flight` at a time; return elapsed s, latencies, acknowledged."""
-    round_id = poll.custom_ids[0].split(":")[3]
-    gate = asyncio.Semaphore(in_flight)
-    latencies: list[float] = []
-    acknowledged = 0
-
-    async def one(index: int) -> None:
-        nonlocal acknowledged
-        member = members[index % len(members)]
-        async with gate:
-            start = time.perf_counter()
-            handle = await fake.click(member, poll, f"align:pdoom:b:{round_id}:{rng.randrange(8)}")
-            await handle.response(timeout=30)
-            latencies.append((time.perf_counter() - start) * 1000)
-            acknowledged += 1
-
-    start = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(total)))
-    return time.perf_counter() - start, latencies, acknowledged
-
-
 def edit_times(fake: FakeDiscord, message_id: int, since: float) -> list[float]:
     """Return when the poll message was edited (fake's loop time), after `since`."""
     return [
@@ -128,7 +70,7 @@ async def run_bot(
     database = Path(env["DATABASE_PATH"])
     process = await start_process(fake, env)
     try:
-        await (await fake.invoke(admin, "pdoom open", channel=channel)).reply(timeout=30)
+        await (await fake.invoke(admin, subcommand(fake, "pdoom", "open"), channel=channel)).reply(timeout=30)
         poll = await fake.wait_for_message(channel, lambda m: "P(doom) round" in m.text and bool(m.components))
         began = asyncio.get_running_loop().time()
         seconds, latencies, acked = await cast_votes(fake, poll, members, args.votes, args.in_flight, random.Random(1))
@@ -148,7 +90,7 @@ async def run_minimal(
     """Measure the minimal bot."""
     database = Path(env["DATABASE_PATH"])
     env = {**env, "POLL_CHANNEL_ID": str(channel.id)}
-    process = await start_process(fake, env, ("-c", MINIMAL_BOT))
+    process = await start_process(fake, env, ("-m", "benchmarks.contenders", "minimal"))
     try:
         poll = await fake.wait_for_message(channel, lambda m: "(minimal)" in m.text, timeout=30)
         seconds, latencies, acked = await cast_votes(fake, poll, members, args.votes, args.in_flight, random.Random(1))
