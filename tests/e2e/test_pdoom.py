@@ -81,7 +81,7 @@ async def type_estimate(fake: FakeDiscord, member: Member, poll: Message, text: 
 
 
 async def test_open_posts_a_poll_with_buckets_and_a_form(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
-    """/pdoom open posts the question, the definition and horizon, eight range buttons and an exact-value button."""
+    """/pdoom-admin open posts the question, what counts as doom, the horizon, eight range buttons and a form button."""
     poll = await open_poll(fake, server, horizon="by 2070")
     assert "round 1" in poll.text and "by 2070" in poll.text and "kills or permanently disempowers" in poll.text
     assert len(poll.custom_ids) == 9
@@ -107,6 +107,9 @@ async def test_open_says_which_permission_the_bot_lacks(fake: FakeDiscord, serve
     assert handle.ephemeral
     assert reply.content == "I need the Embed Links permission in this channel to do that."
     assert await bot.db.polls.latest_round(server.guild.id) is None
+    # Who may open a round is checked first: a member is told about their permission, not the bot's.
+    member = await fake.invoke(server.member, "pdoom-admin open", channel=server.general, check_permissions=False)
+    assert (await member.reply()).content == "You need the Manage Server permission to do that."
 
 
 async def test_vote_by_button_is_stored_before_it_is_confirmed(

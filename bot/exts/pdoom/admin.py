@@ -47,8 +47,9 @@ class PDoomAdmin(commands.GroupCog, group_name="pdoom-admin"):
         self.bot, self.rounds, self.closer = bot, rounds, closer
 
     @app_commands.command(name="open")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    # Checks run bottom-up: whether the member may open a round comes before what the bot may do in the channel.
     @app_commands.checks.bot_has_permissions(view_channel=True, send_messages=True, embed_links=True, attach_files=True)
+    @app_commands.checks.has_permissions(manage_guild=True)
     @app_commands.describe(
         question="The question on the poll",
         doom="What counts as doom",

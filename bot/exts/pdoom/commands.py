@@ -100,6 +100,7 @@ class PDoom(commands.GroupCog, group_name="pdoom"):
     @app_commands.command(name="mine")
     async def mine(self, interaction: discord.Interaction) -> None:
         """Show your own estimates over time (only you see this)."""
+        assert interaction.guild_id is not None  # noqa: S101 - guild-only
         card = await self.rounds.own_estimates(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(embed=card_embed(card), ephemeral=True)
 

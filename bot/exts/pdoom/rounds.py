@@ -187,8 +187,6 @@ class PollRounds(commands.Cog):
                 )
         return card_embed(results_card(poll, results, estimates, chart=chart is not None)), chart
 
-    async def own_estimates(self, guild_id: int | None, user_id: int) -> Card:
+    async def own_estimates(self, guild_id: int, user_id: int) -> Card:
         """Return a member's own estimates in a server, for them only."""
-        if guild_id is None:
-            raise UserFacingError(NO_SUCH_POLL)
         return mine_card(await self.bot.db.polls.submissions(guild_id, user_id))

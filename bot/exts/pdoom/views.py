@@ -126,6 +126,7 @@ class MineButton(ReportingDynamicItem[discord.ui.Button[Any]], template=r"align:
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         """Show the clicker their estimates in this server, like /pdoom mine."""
+        assert interaction.guild_id is not None  # noqa: S101 - results are only posted in servers
         card = await _rounds(interaction).own_estimates(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(embed=card_embed(card), ephemeral=True)
 
