@@ -83,6 +83,37 @@ async def test_help_lists_every_command_from_the_tree(fake: FakeDiscord, server:
             assert f"/{command.qualified_name}`" in reply.text
 
 
+def add_admin_group(bot: AlignmentBot) -> None:
+    """Add a top-level admins' group, declared the way the bot's admin groups are."""
+    group = app_commands.Group(
+        name="demo-admin",
+        description="Demo admin work",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    @group.command(name="reset", description="Reset the demo")
+    async def reset(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("reset", ephemeral=True)
+
+    bot.tree.add_command(group)
+
+
+async def test_help_lists_admin_groups_as_their_own_sections(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """An admins' top-level group is listed in its own section titled for admins, after the members' commands."""
+    runner.prepare = add_admin_group
+    await runner.start()
+    reply = await (await fake.invoke(server.member, "help", channel=server.general)).reply()
+    fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
+    names = list(fields)
+    assert names[0] == "General" and names.index("/pdoom") < names.index("/demo-admin · for admins")
+    assert fields["/demo-admin · for admins"] == "`/demo-admin reset` Reset the demo"
+    assert "`/content reload`" in fields["/content · for admins"]
+    assert len(reply.text) <= 6000
+
+
 async def test_about_shows_version_content_and_uptime(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
     """/about shows the version, how much content is loaded, and the uptime."""
     reply = await (await fake.invoke(server.member, "about", channel=server.general)).reply()
