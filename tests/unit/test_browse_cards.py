@@ -14,6 +14,9 @@ from bot.domain.cards import (
     share_wait_text,
     shared_by,
     shared_card,
+    step_card,
+    steps_overview_card,
+    tour_card,
     unknown_step_text,
 )
 from bot.domain.content import READING_LEVELS, Reading, ReadingLevel, concept_card
@@ -22,6 +25,7 @@ from bot.domain.search import Library, SearchHit
 from bot.errors import UserFacingError
 
 STORE = load_content(Path(__file__).resolve().parents[1] / "fixtures" / "content" / "valid")
+SHIPPED = load_content(Path(__file__).resolve().parents[2] / "content")
 
 
 def within_limits(card: Card) -> bool:
@@ -64,6 +68,18 @@ def test_readings_are_listed_easiest_first() -> None:
 def test_shared_card_re_renders_what_the_button_stands_for(kind: str, key: str, title: str) -> None:
     """Each kind of Share button re-renders its card from the key in its custom_id."""
     assert shared_card(STORE, kind, key).title == title
+
+
+def test_every_browsing_card_of_the_shipped_content_fits_even_when_shared() -> None:
+    """Every tour page, step, reading list and concept card of the real content fits, with a sharer's credit too."""
+    store = SHIPPED
+    cards = [steps_overview_card(store), readings_card(store, None, None)]
+    cards += [tour_card(store, page)[0] for page in range(tour_card(store, 0)[2])]
+    cards += [step_card(store, step.id) for step in store.steps]
+    cards += [concept_card(concept, store) for concept in store.concepts.values()]
+    cards += [readings_card(store, c, level) for c in store.concepts.values() for level in (None, *READING_LEVELS)]
+    assert len(cards) > 100
+    assert all(within_limits(shared_by(card, "n" * 32)) for card in cards)
 
 
 def test_shared_card_of_a_removed_item_is_a_sentence() -> None:
