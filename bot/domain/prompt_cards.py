@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from bot.domain.card import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
-    EMBED_FOOTER_LIMIT,
     EMBED_TITLE_LIMIT,
     Card,
 )
@@ -19,6 +18,7 @@ from bot.domain.text import pack_lines, truncate
 
 PAGE_SIZE = 8  # prompts on one page of the queue list
 SUGGEST_BUTTON_LABEL = "Suggest a prompt"
+REVIEW_TEXT_LIMIT = 2000
 
 
 def post_footer(occurrence: str) -> str:
@@ -51,11 +51,12 @@ def review_card(prompt: Prompt, similar: Sequence[tuple[Prompt, float]], author_
         lines = [f"#{p.id} ({score:.0f}%): {truncate(p.text, 120)}" for p, score in similar]
         fields = (("⚠️ Similar to", pack_lines(lines, EMBED_FIELD_LIMIT)[0]),)
     title = f"Suggested prompt #{prompt.id}" + (f": {prompt.title}" if prompt.title else "")
+    # Suggestions are at most 1,000 characters; the bounds keep the card within the 6,000 of an embed anyway.
     return Card(
         title=truncate(title, EMBED_TITLE_LIMIT),
-        description=truncate(prompt.text, EMBED_DESCRIPTION_LIMIT),
+        description=truncate(prompt.text, REVIEW_TEXT_LIMIT),
         fields=fields,
-        footer=truncate(f"Suggested by {author_name}", EMBED_FOOTER_LIMIT) if author_name else None,
+        footer=truncate(f"Suggested by {author_name}", 100) if author_name else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Weekly discussion prompts: the queue's rules, near-duplicate detection, and how a post reads."""
+"""Weekly discussion prompts: the queue's rules, near-duplicate detection, schedules, posts and their markers."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def post_deadline(due: datetime, grace_hours: int) -> datetime:
 
 
 def describe_outcome(post: PromptPost) -> str:
-    """Say in a sentence what became of an occurrence, as `/prompts status` shows it."""
+    """Say in a sentence what became of an occurrence, as `/prompts-admin status` shows it."""
     if post.status == "posted":
         return f"Posted prompt #{post.prompt_id} for {post.occurrence}"
     if post.status == "skipped":

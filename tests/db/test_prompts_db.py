@@ -190,6 +190,20 @@ async def test_a_retry_delays_only_that_schedule_and_advancing_clears_it(db: Dat
     assert moved is not None and (moved.attempts, moved.retry_at, moved.retry_reason) == (0, None, None)
 
 
+async def test_a_pending_retry_can_be_brought_forward_to_now(db: Database) -> None:
+    """When what a server waited for is back, its retry becomes due at once; a schedule not retrying is untouched."""
+    await db.schedules.save_schedule(schedule(1, NOW))
+    await db.schedules.save_schedule(schedule(2, NOW + timedelta(days=1)))
+    await db.schedules.retry_schedule_later(1, NOW.date().isoformat(), NOW + timedelta(minutes=5), "unavailable")
+    assert await db.schedules.due_schedules(NOW + timedelta(minutes=1)) == []
+    assert await db.schedules.retry_now(1, NOW + timedelta(minutes=1))
+    assert [s.guild_id for s in await db.schedules.due_schedules(NOW + timedelta(minutes=1))] == [1]
+    assert not await db.schedules.retry_now(1, NOW + timedelta(minutes=1))  # nothing left to bring forward
+    assert not await db.schedules.retry_now(2, NOW + timedelta(minutes=1))
+    untouched = await db.schedules.get_schedule(2)
+    assert untouched is not None and untouched.retry_at is None
+
+
 async def test_an_absent_server_is_never_due_until_it_comes_back(db: Database) -> None:
     """While the bot is out of a server its schedule is not due; coming back starts from the given occurrence."""
     await db.schedules.save_schedule(schedule(1, NOW))

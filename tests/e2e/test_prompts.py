@@ -87,6 +87,24 @@ def cog(bot: AlignmentBot) -> Any:
     return bot.get_cog("Prompts")
 
 
+async def retrying(bot: AlignmentBot, guild_id: int, attempts: int = 1) -> Any:
+    """Return the server's schedule once it waits to retry after `attempts` failed tries (for `eventually`)."""
+    row = await bot.db.schedules.get_schedule(guild_id)
+    return row if row is not None and row.retry_at is not None and row.attempts >= attempts else None
+
+
+async def moved_to(bot: AlignmentBot, guild_id: int, local_date: str) -> Any:
+    """Return the server's schedule once its next occurrence is `local_date` (for `eventually`)."""
+    row = await bot.db.schedules.get_schedule(guild_id)
+    return row if row is not None and row.next_local_date == local_date else None
+
+
+async def with_thread(bot: AlignmentBot, guild_id: int, occurrence: str = "2026-11-27") -> Any:
+    """Return the occurrence's post once its thread is recorded (for `eventually`)."""
+    post = await bot.db.prompts.post_for_occurrence(guild_id, occurrence)
+    return post if post is not None and post.thread_id is not None else None
+
+
 async def test_schedule_posts_exactly_once_with_a_thread(
     fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
 ) -> None:
@@ -110,52 +128,6 @@ async def test_schedule_posts_exactly_once_with_a_thread(
     status = await (await fake.invoke(server.admin, "prompts-admin status", channel=server.general)).reply()
     assert "Friday 04 December 2026, 19:00 Europe/London" in status.text
     assert "Posted prompt #1 for 2026-11-27" in status.text
-
-
-async def test_crash_after_claim_before_send_posts_once_on_restart(
-    fake: FakeDiscord, server: Server, runner: BotRunner
-) -> None:
-    """If the bot stops after claiming an occurrence but before sending, the restart sends it, once."""
-    bot = await runner.start()
-    await schedule(fake, server, server.general)
-
-    cog(bot).scheduler.poster.deliver = crash
-    await runner.clock.advance(timedelta(hours=7))
-    # The failed step was noted as a passing error, to be retried on its own after a short backoff.
-    retrying = await eventually(lambda: _retrying(bot, server.guild.id))
-    assert retrying.attempts == 1
-    assert prompt_posts(fake, server.general) == []
-    claimed = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
-    assert claimed is not None and claimed.status == "claimed"
-
-    await runner.restart()
-    await runner.clock.advance(timedelta(minutes=1))
-    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
-    await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-    bot = await runner.restart()
-    await handled_now(runner, bot)
-    assert len(prompt_posts(fake, server.general)) == 1
-
-
-async def test_crash_after_send_before_completion_does_not_post_twice(
-    fake: FakeDiscord, server: Server, runner: BotRunner
-) -> None:
-    """If the bot stops after sending but before recording it, the restart finds the message and adds the thread."""
-    bot = await runner.start()
-    await schedule(fake, server, server.general)
-
-    bot.db.prompts.complete_post = crash  # type: ignore[method-assign]
-    await runner.clock.advance(timedelta(hours=7))
-    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
-    await eventually(lambda: _retrying(bot, server.guild.id))  # the pass ended at the failed write
-    assert fake.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/threads") == []
-
-    bot = await runner.restart()
-    await runner.clock.advance(timedelta(minutes=1))
-    await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")
-    await handled_now(runner, bot)
-    assert len(prompt_posts(fake, server.general)) == 1
-    assert await bot.db.prompts.claimed_posts(runner.clock.now()) == []
 
 
 async def test_failed_thread_is_retried(
@@ -182,21 +154,6 @@ async def test_failed_thread_is_retried(
     assert len(prompt_posts(fake, server.general)) == 1
 
 
-async def _retrying(bot: AlignmentBot, guild_id: int) -> Any:
-    row = await bot.db.schedules.get_schedule(guild_id)
-    return row if row is not None and row.retry_at is not None else None
-
-
-async def _moved_to(bot: AlignmentBot, guild_id: int, local_date: str) -> Any:
-    row = await bot.db.schedules.get_schedule(guild_id)
-    return row if row is not None and row.next_local_date == local_date else None
-
-
-async def _with_thread(bot: AlignmentBot, guild_id: int, occurrence: str = "2026-11-27") -> Any:
-    post = await bot.db.prompts.post_for_occurrence(guild_id, occurrence)
-    return post if post is not None and post.thread_id is not None else None
-
-
 async def _no_missing_threads(bot: AlignmentBot) -> bool:
     return await bot.db.prompts.posts_missing_thread(datetime(2100, 1, 1, tzinfo=UTC)) == []
 
@@ -215,7 +172,7 @@ async def test_forum_channel_gets_a_forum_post(
     assert len(threads) == 1
     starter = fake.messages_in(threads[0])[0]
     assert starter.embeds[0]["footer"]["text"] == "Weekly prompt · 2026-11-27"
-    recorded = await eventually(lambda: _with_thread(bot, server.guild.id))
+    recorded = await eventually(lambda: with_thread(bot, server.guild.id))
     assert marker_of(starter) == f"{SUGGEST}{recorded.id}" and recorded.thread_id == threads[0].id
 
 
@@ -232,48 +189,6 @@ async def test_missing_permission_is_reported_with_its_name(
     alert = await fake.wait_for_message(mods, lambda m: "couldn't post" in m.content)
     assert f"I lack Send Messages in <#{server.general.id}>" in alert.content
     assert prompt_posts(fake, server.general) == []
-
-
-async def test_suggestion_approved_then_posted(
-    fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
-) -> None:
-    """A member's suggestion goes to review, an admin approves it, the member is told, and it gets posted."""
-    mods = server.guild.add_text_channel("mods")
-    await fake.sync()
-    await schedule(fake, server, server.general, mod_channel=mods)
-    for prompt in await bot.db.prompts.list_prompts(server.guild.id, "approved", limit=100):
-        await bot.db.prompts.update_prompt(server.guild.id, prompt.id, status="retired")
-    opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
-    text = "If an AI system could explain its reasoning perfectly, would that be enough for you to trust it?"
-    thanks = await (
-        await fake.submit_modal(server.member, opened, {"text": text, "title": "Trust and explanations"})
-    ).reply()
-    assert "waiting for an admin's review" in thanks.content
-    review = await fake.wait_for_message(mods, lambda m: "Suggested prompt" in m.text)
-    approve = next(cid for cid in review.custom_ids if cid.endswith(":approve"))
-    decided = await (await fake.click(server.admin, review, approve)).reply()
-    assert "approved" in decided.content
-    dm = fake.world.dm_channel(server.member.user)
-    told = await fake.wait_for_message(dm, lambda m: "approved" in m.content)
-    assert "Trust" in told.content or "explain its reasoning" in told.content
-    await runner.clock.advance(timedelta(hours=7))
-    post = await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
-    assert post.embeds[0]["description"] == text
-
-
-async def test_member_cannot_review(fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot) -> None:
-    """A member without Manage Server cannot approve a suggestion."""
-    mods = server.guild.add_text_channel("mods")
-    await fake.sync()
-    await schedule(fake, server, server.general, mod_channel=mods)
-    opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
-    await (
-        await fake.submit_modal(server.member, opened, {"text": "What would convince you that alignment is solved?"})
-    ).reply()
-    review = await fake.wait_for_message(mods, lambda m: "Suggested prompt" in m.text)
-    approve = next(cid for cid in review.custom_ids if cid.endswith(":approve"))
-    refused = await (await fake.click(server.member, review, approve)).reply()
-    assert refused.content == "Only members with Manage Server can review suggestions."
 
 
 async def test_role_ping_is_the_only_mention(
@@ -312,7 +227,7 @@ async def test_short_downtime_posts_late_once_long_downtime_reports(
     bot = await runner.start()
     alert = await fake.wait_for_message(server.general, lambda m: "Missed" in m.content)
     assert "Missed 3 weekly post(s)" in alert.content
-    schedule_row = await eventually(lambda: _moved_to(bot, server.guild.id, "2026-12-25"))
+    schedule_row = await eventually(lambda: moved_to(bot, server.guild.id, "2026-12-25"))
     assert schedule_row.last_outcome == alert.content.removeprefix("⚠️ Weekly prompts: ")
     await handled_now(runner, bot)
     assert len(prompt_posts(fake, server.general)) == 1

@@ -18,13 +18,13 @@ from tests.e2e.conftest import BotRunner, Community, LockedOnce, Server, communi
 from tests.e2e.test_prompts import (
     DUE,
     cog,
-    crash,
     handled_now,
     last_outcome,
     prompt_posts,
+    retrying,
     schedule,
 )
-from tests.fakediscord import Channel, FakeDiscord, Permissions, fast_http_retries
+from tests.fakediscord import Channel, FakeDiscord, fast_http_retries
 
 MESSAGES = "/channels/{channel_id}/messages"
 THREADS = "/channels/{channel_id}/messages/{message_id}/threads"
@@ -113,7 +113,7 @@ async def test_a_passing_failure_retries_that_server_alone(
     with fast_http_retries():
         await runner.clock.set(DUE)
         await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))
-        waiting = await eventually(lambda: _retrying(bot, a.guild.id))
+        waiting = await eventually(lambda: retrying(bot, a.guild.id))
         assert waiting.attempts == 1 and "server error (500)" in (waiting.retry_reason or "")
         assert prompt_posts(fake, a.prompts) == []
         await runner.clock.advance(timedelta(seconds=20))
@@ -122,11 +122,6 @@ async def test_a_passing_failure_retries_that_server_alone(
     await handled_now(runner, bot)
     assert len(prompt_posts(fake, a.prompts)) == 1 and len(prompt_posts(fake, b.prompts)) == 1
     assert alerts(fake, a.mods) == []
-
-
-async def _retrying(bot: AlignmentBot, guild_id: int, attempts: int = 1) -> Any:
-    row = await bot.db.schedules.get_schedule(guild_id)
-    return row if row is not None and row.retry_at is not None and row.attempts >= attempts else None
 
 
 async def test_passing_failures_give_up_at_the_deadline_with_one_alert(
@@ -204,42 +199,15 @@ async def test_an_unavailable_server_at_the_due_time_is_waited_for(
     await fake.sync()
     await runner.clock.set(DUE)
     await fake.wait_for_message(b.prompts, lambda m: bool(prompt_posts(fake, b.prompts)))
-    waiting = await eventually(lambda: _retrying(bot, a.guild.id))
+    waiting = await eventually(lambda: retrying(bot, a.guild.id))
     assert "unavailable" in (waiting.retry_reason or "")
     await runner.clock.advance(timedelta(minutes=5))
-    await eventually(lambda: _retrying(bot, a.guild.id, attempts=2))  # tried again once its backoff was over
+    await eventually(lambda: retrying(bot, a.guild.id, attempts=2))  # tried again once its backoff was over
     await handled_now(runner, bot)
     assert alerts(fake, a.mods) == [] and prompt_posts(fake, a.prompts) == []
     fake.set_available(a.guild, True)
     await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
     assert alerts(fake, a.mods) == []
-
-
-async def test_a_thread_created_before_a_crash_is_found_not_retried(
-    fake: FakeDiscord, server: Server, runner: BotRunner
-) -> None:
-    """Crash between opening the thread and recording it: the retry meets 160004 and records that thread, once."""
-    bot = await runner.start()
-    await schedule(fake, server, server.general)
-    original = bot.db.prompts.set_post_thread
-    bot.db.prompts.set_post_thread = crash  # type: ignore[method-assign]
-    await runner.clock.set(DUE)
-    await fake.wait_for_request("POST", THREADS)
-    await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
-    bot.db.prompts.set_post_thread = original  # type: ignore[method-assign]
-    await runner.clock.advance(timedelta(minutes=5))
-    post = await eventually(lambda: _with_thread(bot, server.guild.id))
-    assert post.thread_id == post.message_id
-    await runner.clock.advance(timedelta(days=1))
-    await handled_now(runner, bot)
-    threads = fake.requests_to("POST", THREADS)
-    assert [r.status for r in threads] == [201, 400]  # created, then "already exists": found and recorded
-    assert len(prompt_posts(fake, server.general)) == 1
-
-
-async def _with_thread(bot: AlignmentBot, guild_id: int) -> Any:
-    post = await bot.db.prompts.post_for_occurrence(guild_id, "2026-11-27")
-    return post if post is not None and post.thread_id is not None else None
 
 
 async def test_a_deleted_prompt_message_stops_the_thread_retries(
@@ -284,49 +252,6 @@ async def test_thread_retries_are_bounded(fake: FakeDiscord, server: Server, run
     assert len(fake.requests_to("POST", THREADS)) == 5 * 5  # five calls, each tried five times by discord.py
     recorded = await bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27")
     assert recorded is not None and not recorded.wants_thread
-
-
-async def test_a_recovered_post_is_reported_as_posted_even_with_an_empty_queue(
-    fake: FakeDiscord, server: Server, runner: BotRunner
-) -> None:
-    """Crash between sending the last queued prompt and recording it: recovery records it and status says posted."""
-    bot = await runner.start()
-    await schedule(fake, server, server.general)
-    for prompt in (await bot.db.prompts.list_prompts(server.guild.id, "approved", limit=100))[1:]:
-        await bot.db.prompts.update_prompt(server.guild.id, prompt.id, status="retired")
-    bot.db.prompts.complete_post = crash  # type: ignore[method-assign]
-    await runner.clock.set(DUE)
-    await fake.wait_for_message(server.general, lambda m: bool(prompt_posts(fake, server.general)))
-    bot = await runner.restart()
-    await runner.clock.advance(timedelta(minutes=1))
-    outcome = await eventually(lambda: _moved_on(bot, server.guild.id))
-    assert outcome.startswith("Posted prompt #") and outcome.endswith("for 2026-11-27")
-    assert len(prompt_posts(fake, server.general)) == 1
-
-
-async def _moved_on(bot: AlignmentBot, guild_id: int) -> str:
-    row = await bot.db.schedules.get_schedule(guild_id)
-    return (row.last_outcome or "") if row is not None and row.next_local_date == "2026-12-04" else ""
-
-
-async def test_recovery_checks_permissions_before_resending(
-    fake: FakeDiscord, server: Server, runner: BotRunner
-) -> None:
-    """A post claimed before a crash is not resent into a channel the bot lost access to: one alert instead."""
-    mods = server.guild.add_text_channel("mods")
-    bot = await runner.start()
-    await schedule(fake, server, server.general, mod_channel=mods)
-    cog(bot).scheduler.poster.deliver = crash
-    await runner.clock.set(DUE)
-    await eventually(lambda: bot.db.prompts.post_for_occurrence(server.guild.id, "2026-11-27"))
-    await runner.stop()
-    server.guild.set_overwrite(server.general, server.guild.bot_member, deny=Permissions.SEND_MESSAGES)
-    bot = await runner.start()
-    await runner.clock.advance(timedelta(minutes=1))
-    alert = await fake.wait_for_message(mods, lambda m: "couldn't post" in m.content)
-    assert "I lack Send Messages" in alert.content
-    await handled_now(runner, bot)
-    assert posts_to(fake, server.general) == 0
 
 
 async def test_a_server_that_removed_the_bot_is_paused_and_resumed_when_it_returns(
@@ -375,32 +300,6 @@ async def _absent(bot: AlignmentBot, guild_id: int) -> Any:
 async def _present(bot: AlignmentBot, guild_id: int) -> Any:
     row = await bot.db.schedules.get_schedule(guild_id)
     return row if row is not None and not row.absent else None
-
-
-async def test_two_moderators_reviewing_at_once_one_wins(fake: FakeDiscord, server: Server, runner: BotRunner) -> None:
-    """Approve and Reject clicked at the same moment: one decision stands, the other moderator hears who was first."""
-    mods = server.guild.add_text_channel("mods")
-    other = server.guild.add_member("carol", permissions=Permissions.MANAGE_GUILD)
-    await runner.start()
-    await schedule(fake, server, server.general, mod_channel=mods)
-    opened = await fake.invoke(server.member, "prompts suggest", channel=server.general)
-    text = "Should a lab pause if its own evaluations show deceptive behaviour it cannot explain?"
-    await (await fake.submit_modal(server.member, opened, {"text": text})).reply()
-    review = await fake.wait_for_message(mods, lambda m: "Suggested prompt" in m.text)
-    approve = next(cid for cid in review.custom_ids if cid.endswith(":approve"))
-    reject = next(cid for cid in review.custom_ids if cid.endswith(":reject"))
-    clicks = [await fake.click(server.admin, review, approve), await fake.click(other, review, reject)]
-    answers = [(await click.reply()).content for click in clicks]
-    winners = [a for a in answers if a.startswith("Suggestion #")]
-    losers = [a for a in answers if a.startswith("This suggestion was already")]
-    assert len(winners) == 1 and len(losers) == 1
-    first = server.admin if "approved" in winners[0] else other
-    assert f"<@{first.id}>" in losers[0]
-    dm = fake.world.dm_channel(server.member.user)
-    await fake.wait_for_message(dm, lambda m: "suggestion" in m.content)
-    await runner.clock.advance(timedelta(seconds=1))
-    await fake.sync()
-    assert len([m for m in fake.messages_in(dm) if "suggestion" in m.content]) == 1
 
 
 async def test_the_scheduler_survives_a_failing_next_due_query(

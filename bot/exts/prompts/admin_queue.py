@@ -26,7 +26,7 @@ from bot.domain.prompt_texts import (
     starters_imported,
 )
 from bot.domain.prompts import STATUSES, Prompt, PromptStatus, choose_next, parse_tags
-from bot.exts.prompts.review import Suggestions, review_view
+from bot.exts.prompts.review import Suggestions, review_embed, review_view
 from bot.exts.prompts.scheduler import PromptScheduler
 from bot.exts.prompts.views import PromptPages
 from bot.render import card_embed
@@ -174,8 +174,10 @@ class QueueAdmin(commands.Cog):
         waiting = await self.bot.db.prompts.list_prompts(interaction.guild_id, "suggested", limit=1)
         if not waiting:
             raise NothingToReview
-        embed = await Suggestions(self.bot).review_embed(waiting[0])
-        await interaction.response.send_message(embed=embed, view=review_view(waiting[0].id), ephemeral=True)
+        prompt = waiting[0]
+        author = self.bot.get_user(prompt.author_id) if prompt.author_id else None
+        embed = review_embed(prompt, await Suggestions(self.bot).similar_to(prompt), author)
+        await interaction.response.send_message(embed=embed, view=review_view(prompt.id), ephemeral=True)
 
     @app_commands.command(name="stats")
     @app_commands.checks.has_permissions(manage_guild=True)

@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 PROMPTS_COG = "Prompts"
 
 
+def review_embed(prompt: Prompt, similar: list[tuple[Prompt, float]], author: discord.abc.User | None) -> discord.Embed:
+    """Render a suggestion for reviewers, with any near-duplicates and who suggested it."""
+    return card_embed(review_card(prompt, similar, author.display_name if author else None))
+
+
 class Suggestions:
     """Queue members' suggestions, show them to reviewers and apply the reviewers' decisions."""
 
@@ -43,13 +48,6 @@ class Suggestions:
         """Return the server's other prompts that say nearly the same thing as `prompt`."""
         existing = await self.bot.db.prompts.list_prompts(prompt.guild_id, None, limit=1000)
         return similar_prompts(prompt.text, [p for p in existing if p.id != prompt.id])
-
-    async def review_embed(self, prompt: Prompt, similar: list[tuple[Prompt, float]] | None = None) -> discord.Embed:
-        """Render a suggestion for reviewers, with any near-duplicates and who suggested it."""
-        author = self.bot.get_user(prompt.author_id) if prompt.author_id else None
-        if similar is None:
-            similar = await self.similar_to(prompt)
-        return card_embed(review_card(prompt, similar, author.display_name if author else None))
 
     async def submit(self, interaction: discord.Interaction[Any], text: str, title: str | None) -> None:
         """Queue a member's suggestion and send it to the review channel, flagging near-duplicates."""
@@ -69,7 +67,8 @@ class Suggestions:
         review_channel = self.bot.get_channel(schedule.mod_channel_id) if schedule and schedule.mod_channel_id else None
         if isinstance(review_channel, discord.TextChannel):
             try:
-                await review_channel.send(embed=await self.review_embed(prompt, similar), view=review_view(prompt.id))
+                embed = review_embed(prompt, similar, interaction.user)
+                await review_channel.send(embed=embed, view=review_view(prompt.id))
             except discord.HTTPException:
                 log.warning("Could not post suggestion %s for review in %s", prompt.id, review_channel.id)
         await interaction.response.send_message(suggestion_received(prompt.id, bool(similar)), ephemeral=True)
