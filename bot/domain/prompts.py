@@ -114,19 +114,6 @@ def post_deadline(due: datetime, grace_hours: int) -> datetime:
     return due + timedelta(hours=grace_hours) + ON_TIME_TOLERANCE
 
 
-def describe_outcome(post: PromptPost) -> str:
-    """Say in a sentence what became of an occurrence, as `/prompts-admin status` shows it."""
-    if post.status == "posted":
-        return f"Posted prompt #{post.prompt_id} for {post.occurrence}"
-    if post.status == "skipped":
-        return f"Skipped {post.occurrence}"
-    if post.status == "claimed":
-        return f"Posting the prompt for {post.occurrence}"
-    if post.status == "missed":
-        return f"Missed {post.occurrence} ({post.error or 'not posted in time'})"
-    return f"Failed: {post.error}" if post.error else f"Failed to post for {post.occurrence}"
-
-
 def parse_tags(text: str | None) -> tuple[str, ...]:
     """Read `ethics, Power` as ('ethics', 'power'): lowercase, de-duplicated, at most 5."""
     if not text:

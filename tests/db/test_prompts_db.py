@@ -133,7 +133,7 @@ async def test_engagement_counts_messages_and_distinct_members(db: Database) -> 
 
 
 async def test_a_prompt_is_claimed_by_one_post_only(db: Database) -> None:
-    """Two posts racing for the same prompt (a weekly post and /prompts post-now): the second gets None, no row."""
+    """Two posts racing for one prompt (a weekly post and /prompts-admin post-now): the second gets None, no row."""
     await db.prompts.import_starter_prompts(1, STARTERS, NOW)
     prompt = (await db.prompts.list_prompts(1, "approved"))[0]
     first = await db.prompts.claim_post(

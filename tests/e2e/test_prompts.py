@@ -255,7 +255,7 @@ async def test_skip_and_pause(fake: FakeDiscord, server: Server, runner: BotRunn
 async def test_engagement_is_counted_in_stats(
     fake: FakeDiscord, server: Server, runner: BotRunner, bot: AlignmentBot
 ) -> None:
-    """Messages in a prompt's thread are counted, with distinct members, and shown by /prompts stats."""
+    """Messages in a prompt's thread are counted, with distinct members, and shown by /prompts-admin stats."""
     await schedule(fake, server, server.general)
     await runner.clock.advance(timedelta(hours=7))
     await fake.wait_for_request("POST", "/channels/{channel_id}/messages/{message_id}/threads")

@@ -146,7 +146,7 @@ async def test_passing_failures_give_up_at_the_deadline_with_one_alert(
 async def test_schedule_answers_at_once_while_another_servers_post_hangs(
     fake: FakeDiscord, server: Server, runner: BotRunner
 ) -> None:
-    """While server A's post hangs on Discord, server B's /prompts schedule and post-now answer in time."""
+    """While server A's post hangs on Discord, server B's /prompts-admin schedule and post-now answer in time."""
     a, b = community(fake, "a"), community(fake, "b")
     await runner.start()
     await schedule_in(fake, a)
@@ -206,8 +206,9 @@ async def test_an_unavailable_server_at_the_due_time_is_waited_for(
     await handled_now(runner, bot)
     assert alerts(fake, a.mods) == [] and prompt_posts(fake, a.prompts) == []
     fake.set_available(a.guild, True)
-    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
-    assert alerts(fake, a.mods) == []
+    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))  # at once, not at 19:05:30
+    await handled_now(runner, bot)
+    assert alerts(fake, a.mods) == [] and len(prompt_posts(fake, a.prompts)) == 1
 
 
 async def test_a_deleted_prompt_message_stops_the_thread_retries(
@@ -273,6 +274,7 @@ async def test_a_server_that_removed_the_bot_is_paused_and_resumed_when_it_retur
     assert resumed.next_local_date == "2026-12-18"
     await runner.clock.set(datetime(2026, 12, 18, 19, 0, tzinfo=UTC))
     await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))
+    await handled_now(runner, bot)
     assert alerts(fake, a.mods) == []
 
 
@@ -323,7 +325,7 @@ async def test_the_scheduler_survives_a_failing_next_due_query(
 async def test_post_now_reports_a_refusal_to_the_admin_only(
     fake: FakeDiscord, server: Server, runner: BotRunner
 ) -> None:
-    """/prompts post-now into a channel AutoMod blocks: the admin reads why; the mod channel is not alerted."""
+    """/prompts-admin post-now into a channel AutoMod blocks: the admin reads why; the mod channel is not alerted."""
     a = community(fake, "a")
     bot = await runner.start()
     await schedule_in(fake, a)

@@ -1,4 +1,4 @@
-"""How the weekly prompts feature reads: review, queue, status and stats cards, and its sentences."""
+"""How the weekly prompts feature reads: review, queue, status and stats cards, its replies, outcomes and errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from bot.domain import prompt_texts
+from bot.domain import prompt_errors, prompt_outcomes, prompt_texts
 from bot.domain.card import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
@@ -17,18 +17,9 @@ from bot.domain.card import (
     Card,
 )
 from bot.domain.prompt_cards import PAGE_SIZE, page_count, queue_page_card, review_card, stats_card, status_card
-from bot.domain.prompt_texts import (
-    CHANNEL_GONE,
-    QUEUE_EMPTY,
-    NoSchedule,
-    NoSuchPrompt,
-    gave_up,
-    prompt_added,
-    queue_running_low,
-    schedule_saved,
-    suggestion_received,
-    verdict_message,
-)
+from bot.domain.prompt_errors import NoSchedule, NoSuchPrompt
+from bot.domain.prompt_outcomes import CHANNEL_GONE, QUEUE_EMPTY, gave_up, queue_running_low
+from bot.domain.prompt_texts import prompt_added, schedule_saved, suggestion_received, verdict_message
 from bot.domain.prompts import PostStats, Prompt, PromptPost, Schedule
 
 T0 = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)
@@ -173,8 +164,8 @@ def test_every_sentence_that_names_a_command_names_where_it_is() -> None:
     ]
     for sentence in sentences:
         assert "/prompts-admin " in sentence and "/prompts " not in sentence, sentence
-    source = inspect.getsource(prompt_texts)
-    assert "/prompts " not in source
+    for module in (prompt_texts, prompt_errors, prompt_outcomes):
+        assert "/prompts " not in inspect.getsource(module), module.__name__
 
 
 @pytest.mark.parametrize(

@@ -13,18 +13,8 @@ from discord.ext import commands
 
 from bot.bot import AlignmentBot
 from bot.domain.prompt_cards import prompt_card, stats_card
-from bot.domain.prompt_texts import (
-    NoSuchPrompt,
-    NothingPosted,
-    NothingQueued,
-    NothingToReview,
-    UnknownConcept,
-    preview_heading,
-    prompt_added,
-    prompt_retired,
-    prompt_updated,
-    starters_imported,
-)
+from bot.domain.prompt_errors import NoSuchPrompt, NothingPosted, NothingQueued, NothingToReview, UnknownConcept
+from bot.domain.prompt_texts import preview_heading, prompt_added, prompt_retired, prompt_updated, starters_imported
 from bot.domain.prompts import STATUSES, Prompt, PromptStatus, choose_next, parse_tags
 from bot.exts.prompts.review import Suggestions, review_embed, review_view
 from bot.exts.prompts.scheduler import PromptScheduler

@@ -13,15 +13,8 @@ from discord.ext import commands
 
 from bot.bot import AlignmentBot
 from bot.domain.prompt_cards import status_card
-from bot.domain.prompt_texts import (
-    PAUSED,
-    CannotPostThere,
-    NoSchedule,
-    post_now_result,
-    resumed,
-    schedule_saved,
-    skipping,
-)
+from bot.domain.prompt_errors import CannotPostThere, NoSchedule
+from bot.domain.prompt_texts import PAUSED, post_now_result, resumed, schedule_saved, skipping
 from bot.domain.prompts import Schedule
 from bot.domain.schedule import WEEKDAYS, Occurrence, load_zone, next_occurrence, parse_local_time, zone_suggestions
 from bot.exts.prompts.posting import missing_permissions

@@ -7,7 +7,7 @@ import logging
 import discord
 
 from bot.bot import AlignmentBot
-from bot.domain.prompt_texts import alert_text
+from bot.domain.prompt_outcomes import alert_text
 from bot.domain.prompts import Schedule
 
 log = logging.getLogger(__name__)

@@ -16,15 +16,19 @@ import discord
 from bot.background import backoff
 from bot.bot import AlignmentBot
 from bot.domain.prompt_cards import prompt_card
-from bot.domain.prompt_texts import (
+from bot.domain.prompt_outcomes import (
     CHANNEL_GONE,
+    PROMPT_TAKEN,
     QUEUE_EMPTY,
+    SERVER_NOT_ANNOUNCED,
+    SERVER_UNAVAILABLE,
+    describe_outcome,
     failed_outcome,
     lacking,
     post_failed,
     queue_running_low,
 )
-from bot.domain.prompts import LOW_QUEUE, Prompt, PromptPost, Schedule, choose_next, describe_outcome, thread_name
+from bot.domain.prompts import LOW_QUEUE, Prompt, PromptPost, Schedule, choose_next, thread_name
 from bot.exts.prompts.alerts import alert_admins
 from bot.exts.prompts.review import post_view
 from bot.exts.prompts.threads import PromptThreads
@@ -97,9 +101,9 @@ class Poster:
             # Once ready, every server we are in is in the cache (if only as unavailable): we were removed.
             if self.bot.is_ready():
                 raise Absent
-            raise Wait("Discord hasn't told me about this server yet")
+            raise Wait(SERVER_NOT_ANNOUNCED)
         if guild.unavailable:
-            raise Wait("the server is unavailable on Discord's side")
+            raise Wait(SERVER_UNAVAILABLE)
         channel = guild.get_channel(channel_id)
         if not isinstance(channel, PromptChannel):
             raise Refused(CHANNEL_GONE)
@@ -136,7 +140,7 @@ class Poster:
             recorded = await self.bot.db.prompts.post_for_occurrence(schedule.guild_id, occurrence)
             if recorded is not None:
                 return describe_outcome(recorded)
-            raise Wait("another post took the same prompt at the same moment")
+            raise Wait(PROMPT_TAKEN)
         try:
             await self.deliver(post, prompt, channel, schedule.ping_role_id)
         except Refused as refused:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import discord
 
 from bot.bot import CLOCK_SKEW, AlignmentBot, carries_marker
-from bot.domain.prompt_texts import NO_SCHEDULE_ANY_MORE, NOT_IN_SERVER, NOT_SENT_IN_TIME, PROMPT_DELETED, gave_up
+from bot.domain.prompt_outcomes import NO_SCHEDULE_ANY_MORE, NOT_IN_SERVER, NOT_SENT_IN_TIME, PROMPT_DELETED, gave_up
 from bot.domain.prompts import PromptPost, is_legacy_post, post_marker
 from bot.exts.prompts.posting import Absent, Poster, Refused, Wait
 from bot.exts.prompts.threads import PromptThreads

@@ -14,14 +14,8 @@ import discord
 
 from bot.bot import AlignmentBot
 from bot.domain.prompt_cards import SUGGEST_BUTTON_LABEL, review_card
-from bot.domain.prompt_texts import (
-    UNAVAILABLE,
-    AlreadyReviewed,
-    ReviewNotAllowed,
-    review_decided,
-    suggestion_received,
-    verdict_message,
-)
+from bot.domain.prompt_errors import AlreadyReviewed, ReviewNotAllowed
+from bot.domain.prompt_texts import UNAVAILABLE, review_decided, suggestion_received, verdict_message
 from bot.domain.prompts import POST_MARKER_TEMPLATE, Prompt, PromptStatus, post_marker, similar_prompts
 from bot.errors import UserFacingError
 from bot.render import card_embed

@@ -27,8 +27,17 @@ import discord
 
 from bot.background import BackgroundLoop
 from bot.bot import AlignmentBot
-from bot.domain.prompt_texts import NOT_IN_SERVER, gave_up, missed_while_offline, not_posted_now
-from bot.domain.prompts import ON_TIME_TOLERANCE, PromptPost, Schedule, describe_outcome
+from bot.domain.prompt_outcomes import (
+    NOT_IN_SERVER,
+    WAS_OFFLINE,
+    describe_outcome,
+    gave_up,
+    missed_while_offline,
+    not_posted_now,
+    skipped_outcome,
+    work_failed,
+)
+from bot.domain.prompts import ON_TIME_TOLERANCE, PromptPost, Schedule
 from bot.domain.schedule import Occurrence, load_zone, missed_since, next_occurrence
 from bot.errors import error_code
 from bot.exts.prompts.alerts import alert_admins
@@ -139,8 +148,8 @@ class PromptScheduler:
                 code = error_code()
                 log.error("Weekly prompts for guild %s failed (error %s)", guild_id, code, exc_info=error)
                 if work.schedule is not None:
-                    reason = "Discord didn't answer in time" if isinstance(error, TimeoutError) else "an error"
-                    await self.poster.retry_later(work.schedule, now, f"{reason} (code {code})")
+                    reason = work_failed(isinstance(error, TimeoutError), code)
+                    await self.poster.retry_later(work.schedule, now, reason)
 
     async def handle_due(self, schedule: Schedule, now: datetime) -> None:
         """Post (late if within the grace period), skip, or report a missed occurrence; then move on.
@@ -162,7 +171,7 @@ class PromptScheduler:
         if schedule.skip_next:
             await self.poster.record(schedule, occurrence, "skipped", None)
             await self.bot.db.schedules.advance_schedule(
-                schedule.guild_id, occurrence, following, f"Skipped {occurrence}"
+                schedule.guild_id, occurrence, following, skipped_outcome(occurrence)
             )
             return
         if now > schedule.deadline:
@@ -185,7 +194,7 @@ class PromptScheduler:
         """Record an occurrence missed while the bot was offline, and tell the admins how many were missed."""
         zone = load_zone(schedule.timezone)
         missed = missed_since(due, now, schedule.weekday, schedule.local_time, zone)
-        await self.poster.record(schedule, schedule.next_local_date, "missed", "the bot was offline")
+        await self.poster.record(schedule, schedule.next_local_date, "missed", WAS_OFFLINE)
         outcome = missed_while_offline(missed, schedule.next_local_date)
         await alert_admins(self.bot, schedule, outcome)
         return outcome

@@ -10,7 +10,7 @@ import discord
 
 from bot.background import backoff
 from bot.bot import AlignmentBot
-from bot.domain.prompt_texts import MESSAGE_DELETED, thread_gave_up, thread_not_allowed, thread_refused
+from bot.domain.prompt_outcomes import MESSAGE_DELETED, thread_gave_up, thread_not_allowed, thread_refused
 from bot.domain.prompts import PromptPost, RecentThreads, thread_name
 from bot.exts.prompts.alerts import alert_admins
 from bot.faults import THREAD_ALREADY_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, describe_fault, is_transient
