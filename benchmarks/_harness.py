@@ -8,13 +8,16 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.fakediscord import FakeDiscord, Member, Message
+from tests.fakediscord import Channel, FakeDiscord, Member, Message, Permissions, running_fake
 from tests.processes import ROOT
+
+Caller = Callable[[int], Awaitable[None]]  # does interaction number N against a bot
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -56,11 +59,16 @@ async def run_concurrently(total: int, in_flight: int, one: Callable[[int], Awai
     return time.perf_counter() - start
 
 
+def vote_custom_id(poll: Message, bucket: int) -> str:
+    """Return the custom_id of a P(doom) poll's bucket button (both bots use align:pdoom:b:ROUND:BUCKET)."""
+    round_id = poll.custom_ids[0].split(":")[3]
+    return f"align:pdoom:b:{round_id}:{bucket}"
+
+
 async def cast_votes(
     fake: FakeDiscord, poll: Message, members: list[Member], total: int, in_flight: int, rng: random.Random
 ) -> tuple[float, list[float], int]:
     """Click bucket buttons `total` times, `in_flight` at a time; return elapsed s, latencies, acknowledged."""
-    round_id = poll.custom_ids[0].split(":")[3]
     latencies: list[float] = []
     acknowledged = 0
 
@@ -68,7 +76,7 @@ async def cast_votes(
         nonlocal acknowledged
         member = members[index % len(members)]
         start = time.perf_counter()
-        handle = await fake.click(member, poll, f"align:pdoom:b:{round_id}:{rng.randrange(8)}")
+        handle = await fake.click(member, poll, vote_custom_id(poll, rng.randrange(8)))
         await handle.response(timeout=30)
         latencies.append((time.perf_counter() - start) * 1000)
         acknowledged += 1
@@ -91,12 +99,77 @@ def subcommand(fake: FakeDiscord, group_prefix: str, name: str) -> str:
 
 
 @dataclass
+class World:
+    """One fake Discord with the benchmark's guild."""
+
+    fake: FakeDiscord
+    admin: Member
+    members: list[Member]
+    channel: Channel
+
+
+@asynccontextmanager
+async def new_world(members: int) -> AsyncIterator[World]:
+    """Start a fresh fake Discord holding the benchmark guild: an admin, `members` members and #general."""
+    async with running_fake() as fake:
+        guild = fake.add_guild("Benchmark guild")
+        admin = guild.add_member("admin", permissions=Permissions.MANAGE_GUILD)
+        people = [guild.add_member(f"member{i}") for i in range(members)]
+        yield World(fake, admin, people, guild.add_text_channel("general"))
+
+
+def command_caller(
+    world: World, command: str, options: list[dict[str, str]], expect: Callable[[Message], bool]
+) -> Caller:
+    """Return a function that invokes `command` once (options and members in turn) and checks the answer."""
+
+    async def one(index: int) -> None:
+        member = world.members[index % len(world.members)]
+        handle = await world.fake.invoke(member, command, options[index % len(options)], channel=world.channel)
+        answer = await handle.reply(timeout=30)
+        if not (handle.ephemeral and expect(answer)):
+            raise RuntimeError(f"/{command} did not answer as the benchmark expects: {answer.text[:200]!r}")
+
+    return one
+
+
+def vote_caller(world: World, poll: Message) -> Caller:
+    """Return a function that clicks one of `poll`'s bucket buttons (members in turn, buckets at random)."""
+    rng = random.Random(1)
+
+    async def one(index: int) -> None:
+        member = world.members[index % len(world.members)]
+        handle = await world.fake.click(member, poll, vote_custom_id(poll, rng.randrange(8)))
+        await handle.response(timeout=30)
+        if not handle.ephemeral:
+            raise RuntimeError("a vote was not acknowledged privately")
+
+    return one
+
+
+def shifted(one: Caller, first: int) -> Caller:
+    """Return `one` with its index shifted by `first`, so a later batch uses later members and options."""
+    return lambda index: one(first + index)
+
+
+async def open_poll(world: World) -> Message:
+    """Open a P(doom) round as the admin and return the poll message."""
+    command = subcommand(world.fake, "pdoom", "open")
+    await (await world.fake.invoke(world.admin, command, channel=world.channel)).reply(timeout=30)
+    return await world.fake.wait_for_message(
+        world.channel, lambda m: "P(doom) round" in m.text and bool(m.components), timeout=30
+    )
+
+
+@dataclass
 class Sample:
     """What a probed contender said about itself at one moment."""
 
     cpu: float  # process CPU seconds, all threads (getrusage RUSAGE_SELF)
     loop_cpu: float  # CPU seconds of its main thread, the one running the event loop
     rss_mib: float
+    gc_cpu: float  # CPU seconds spent in the garbage collector
+    gc_full: int  # full (generation 2) collections
     at: float  # time.monotonic()
 
 
@@ -177,7 +250,14 @@ class Contender:
     async def sample(self) -> Sample:
         """Return the contender's CPU so far and its RSS now."""
         answer = await self.ask("sample")
-        return Sample(answer["cpu"], answer["loop_cpu"], answer["rss_kib"] / 1024, answer["at"])
+        return Sample(
+            answer["cpu"],
+            answer["loop_cpu"],
+            answer["rss_kib"] / 1024,
+            answer["gc_cpu"],
+            answer["gc_full"],
+            answer["at"],
+        )
 
     async def stop(self) -> None:
         """Terminate the process (our bot stops cleanly on SIGTERM) and wait for it."""

@@ -3,8 +3,10 @@
     python -m benchmarks.contenders bare|minimal|ours [--probe]
 
 - bare: a `discord.Client` with default intents and nothing else (the floor for start-up time and memory);
-- minimal: a small discord.py bot with one `/ping` command answering "pong" privately and eight P(doom) vote
-  buttons that each do one INSERT + commit before replying (posted to POLL_CHANNEL_ID once ready, if set);
+- minimal: a small discord.py bot with a `/ping` command answering "pong" privately, a `/card name:` command
+  answering privately with a ready-made embed (read from the JSON file CARDS_PATH, if set) and a Share button, and
+  eight P(doom) vote buttons that each do one INSERT + commit before replying (posted to POLL_CHANNEL_ID once
+  ready, if set);
 - ours: the real bot, started through `bot.__main__.main()` exactly as `python -m bot` starts it (settings,
   content loading and validation, database lock, open and migrations, extensions, command sync).
 
@@ -17,7 +19,8 @@ where our bot logs, is pointed at stderr). A daemon thread serves the probe, so 
 extra work for it. Requests:
 
     sample          -> {"cpu": process CPU s (getrusage, all threads), "loop_cpu": main thread CPU s,
-                        "rss_kib": VmRSS, "at": time.monotonic()}
+                        "rss_kib": VmRSS, "gc_cpu": CPU s in the garbage collector, "gc_full": full
+                        collections so far, "at": time.monotonic()}
     profile-start   -> a new cProfile, timed in thread CPU time, starts on the main (event loop) thread
     profile-stop P  -> it stops and writes its stats to file P; both answer {"ok": true}
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import importlib
 import json
 import os
@@ -72,6 +76,9 @@ class Probe:
         self.profiler = cProfile.Profile()
         self.profile_path: str | None = None
         self.switched = threading.Event()
+        # CPU spent in the garbage collector, and full collections: a bigger heap makes each full one dearer.
+        self.gc_cpu, self.gc_full, self._gc_began = 0.0, 0, 0.0
+        gc.callbacks.append(self._on_gc)
         # Handlers run on the main thread, which is the one running the event loop: cProfile follows that thread.
         signal.signal(signal.SIGUSR1, self._on_signal)
 
@@ -101,6 +108,14 @@ class Probe:
             else:
                 self.send({"error": f"unknown request {request!r}"})
 
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        # Collections happen under the GIL, one at a time, so a start and its stop are on the same thread.
+        if phase == "start":
+            self._gc_began = time.thread_time()
+        else:
+            self.gc_cpu += time.thread_time() - self._gc_began
+            self.gc_full += info["generation"] == 2
+
     def sample(self) -> dict[str, Any]:
         """Return this process's CPU so far, its main thread's CPU and its RSS."""
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -109,6 +124,8 @@ class Probe:
             "cpu": usage.ru_utime + usage.ru_stime,
             "loop_cpu": loop_cpu,
             "rss_kib": vm_rss_kib(),
+            "gc_cpu": self.gc_cpu,
+            "gc_full": self.gc_full,
             "at": time.monotonic(),
         }
 
@@ -154,18 +171,48 @@ class Vote(discord.ui.DynamicItem[discord.ui.Button[Any]], template=VOTE_TEMPLAT
         await interaction.response.send_message("Recorded.", ephemeral=True)
 
 
+class Share(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bench:share:(?P<key>[\w-]+)"):
+    """The button under the minimal bot's /card answers, a persistent item like our Share button."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(discord.ui.Button(label="Share in channel", emoji="📣", custom_id=f"bench:share:{key}"))
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any
+    ) -> Share:
+        """Rebuild the button from its custom_id."""
+        return cls(match["key"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Not clicked by the benchmarks."""
+        await interaction.response.send_message("Shared.", ephemeral=True)
+
+
 class MinimalBot(discord.Client):
-    """The minimal bot: `/ping` and the vote buttons, on one aiosqlite connection."""
+    """The minimal bot: `/ping`, `/card` (given CARDS_PATH) and the vote buttons, on one aiosqlite connection."""
 
     db: aiosqlite.Connection
 
     def __init__(self) -> None:
         super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.1)
         self.tree = app_commands.CommandTree(self)
+        # CARDS_PATH: a JSON object of embed dicts by name, for a /card answer shaped like our /concept's.
+        cards: dict[str, dict[str, Any]] = (
+            json.loads(Path(os.environ["CARDS_PATH"]).read_text()) if "CARDS_PATH" in os.environ else {}
+        )
 
         @self.tree.command(name="ping", description="Check that the bot answers")
         async def ping(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.send_message("pong", ephemeral=True)
+
+        @self.tree.command(name="card", description="Show a card with a Share button")
+        async def card(interaction: discord.Interaction[Any], name: app_commands.Range[str, 1, 100]) -> None:
+            view = discord.ui.View(timeout=None)
+            view.add_item(Share(name))
+            embed = discord.Embed.from_dict(cards[name])
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     async def setup_hook(self) -> None:
         """Open the database, register the buttons and the command."""
@@ -175,7 +222,7 @@ class MinimalBot(discord.Client):
         await self.db.execute("PRAGMA journal_mode = WAL")
         await self.db.execute("PRAGMA synchronous = " + os.environ.get("DATABASE_SYNCHRONOUS", "FULL"))
         await self.db.execute("CREATE TABLE IF NOT EXISTS votes (round_id INT, user_id INT, bucket INT)")
-        self.add_dynamic_items(Vote)
+        self.add_dynamic_items(Vote, Share)
         await self.tree.sync()
 
     async def on_ready(self) -> None:
