@@ -24,6 +24,3 @@ def card_embed(card: Card) -> discord.Embed:
     if card.author:
         embed.set_author(name=card.author)
     return embed
-
-
-EMBED_COLOUR = COLOURS["info"]  # transitional: removed once every embed is built from a card

@@ -8,8 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot import migrations
-from bot.db import Database
+from bot.db import Database, migrations
 
 
 def schema_of(path: Path) -> list[tuple[str, str]]:

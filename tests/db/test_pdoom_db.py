@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import migrations
-from bot.db import Database
+from bot.db import Database, migrations
 from bot.domain.pdoom import RoundAlreadyOpen, RoundClosed
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

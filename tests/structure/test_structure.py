@@ -1,6 +1,7 @@
 """Structure: the domain stays pure, every extension loads, command names are unique and within limits."""
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -88,3 +89,42 @@ async def test_client_default_pings_nobody(loaded_bot: AlignmentBot) -> None:
     """The client-wide allowed_mentions default is none: no @everyone, roles, users or reply pings."""
     assert loaded_bot.allowed_mentions is not None
     assert loaded_bot.allowed_mentions.to_dict() == discord.AllowedMentions.none().to_dict()
+
+
+BOT_MODULES = sorted((ROOT / "bot").rglob("*.py"))
+MODULE_LINE_LIMIT = 400
+# SQL that is not storage: the in-memory full-text index behind /search.
+SQL_ALLOWED_OUTSIDE_DB = {ROOT / "bot" / "domain" / "search.py"}
+_SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE TABLE|PRAGMA|BEGIN|COMMIT)\b")
+
+
+def string_literals(path: Path) -> list[str]:
+    """Return every string constant in a source file (docstrings included)."""
+    return [
+        n.value
+        for n in ast.walk(ast.parse(path.read_text()))
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+
+
+@pytest.mark.parametrize("path", BOT_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_is_too_long_to_read(path: Path) -> None:
+    """Each module reads in one sitting; a longer one wants splitting by responsibility."""
+    assert len(path.read_text().splitlines()) <= MODULE_LINE_LIMIT
+
+
+def test_only_the_render_module_builds_embeds() -> None:
+    """Every message is a domain card rendered by bot/render.py; nothing else constructs an embed."""
+    builders = [p for p in BOT_MODULES if "Embed(" in p.read_text() and p.name != "render.py"]
+    assert builders == []
+
+
+def test_sql_lives_only_in_the_database_package() -> None:
+    """No query outside bot/db/ (docstrings may mention SQL words in prose, so only code strings are read)."""
+    outside = [p for p in BOT_MODULES if "db" not in p.relative_to(ROOT).parts[1:2] and p not in SQL_ALLOWED_OUTSIDE_DB]
+    offenders = {
+        str(p.relative_to(ROOT)): hits
+        for p in outside
+        if (hits := [s for s in string_literals(p) if _SQL.search(s) and not s.strip().endswith(".")])
+    }
+    assert offenders == {}

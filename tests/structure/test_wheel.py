@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import migrations
-from bot.db import Database
+from bot.db import Database, migrations
 from tests.processes import ROOT, command_environment
 
 # Opens a new database in the working folder and reports where the code came from and what the file contains.

@@ -45,7 +45,7 @@ def migrations_folder() -> Traversable:
     try:
         return importlib.resources.files(PACKAGE)
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "migrations"
+        return Path(__file__).resolve().parents[2] / "migrations"
 
 
 def discover(directory: Traversable | None = None) -> list[Migration]:
