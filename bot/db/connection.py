@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 
 import aiosqlite
 
-from bot import migrations
+from bot.db import migrations
 
 log = logging.getLogger(__name__)
 
