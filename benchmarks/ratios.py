@@ -311,8 +311,9 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict[str, float]]]) ->
         return statistics.median(run[key] for run in runs[which])
 
     print(
-        "share of our CPU on the event-loop thread (the rest is mostly aiosqlite's thread): "
-        f"/concept {median('ours', 'concept_loop_share'):.0%}, vote {median('ours', 'vote_loop_share'):.0%}"
+        "share of the CPU on the event-loop thread (the rest is mostly aiosqlite's thread): "
+        f"/concept {median('ours', 'concept_loop_share'):.0%}, /ping {median('minimal', 'ping_loop_share'):.0%}, "
+        f"our vote {median('ours', 'vote_loop_share'):.0%}, minimal vote {median('minimal', 'vote_loop_share'):.0%}"
     )
     gcs = [(f"/{name}", which, name) for name, which in (("concept", "ours"), ("ping", "minimal"), ("card", "minimal"))]
     gcs += [("our vote", "ours", "vote"), ("minimal vote", "minimal", "vote")]
