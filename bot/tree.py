@@ -10,6 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.domain.text import permission_name
 from bot.errors import UserFacingError, error_code
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ class AccessDenied(app_commands.CheckFailure):
 
 
 def _permission_names(names: list[str]) -> str:
-    return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in names)
+    return ", ".join(permission_name(name) for name in names)
 
 
 @dataclass(frozen=True, slots=True)

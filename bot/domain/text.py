@@ -51,3 +51,13 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min"
     return f"{secs} s"
+
+
+# Short words Discord's settings keep in lower case inside a permission's name ("Send Messages in Threads").
+_PERMISSION_SMALL_WORDS = frozenset({"in", "and", "of", "to"})
+
+
+def permission_name(flag: str) -> str:
+    """Name a permission flag as Discord's settings show it: `manage_guild` is "Manage Server"."""
+    words = flag.replace("guild", "server").split("_")
+    return " ".join(w if i and w in _PERMISSION_SMALL_WORDS else w.capitalize() for i, w in enumerate(words))

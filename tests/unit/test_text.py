@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.domain.text import escape_markdown, format_duration, pack_lines, truncate
+from bot.domain.text import escape_markdown, format_duration, pack_lines, permission_name, truncate
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,11 @@ def test_format_duration(seconds: float, expected: str) -> None:
 def test_escape_markdown_shows_user_text_as_typed(text: str, expected: str) -> None:
     """Every character that starts inline formatting, a masked link or a mention is escaped; nothing else is."""
     assert escape_markdown(text) == expected
+
+
+def test_permission_names_read_as_in_discords_settings() -> None:
+    """One spelling of permission names everywhere: guild is "Server", small words stay small."""
+    assert permission_name("manage_guild") == "Manage Server"
+    assert permission_name("send_messages_in_threads") == "Send Messages in Threads"
+    assert permission_name("view_channel") == "View Channel"
+    assert permission_name("create_public_threads") == "Create Public Threads"
