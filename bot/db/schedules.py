@@ -9,6 +9,24 @@ from bot.db.rows import from_row, parse_datetime, to_sql
 from bot.domain.prompts import Schedule
 from bot.domain.schedule import Occurrence
 
+# What an admin's /prompts-admin schedule sets (the key first); the retry and presence state is the scheduler's.
+SAVED_COLUMNS = (
+    "guild_id",
+    "channel_id",
+    "weekday",
+    "local_time",
+    "timezone",
+    "ping_role_id",
+    "open_thread",
+    "mod_channel_id",
+    "paused",
+    "skip_next",
+    "grace_hours",
+    "next_due_at",
+    "next_local_date",
+    "last_outcome",
+)
+
 
 class ScheduleQueries:
     """Each server's prompt schedule."""
@@ -17,27 +35,19 @@ class ScheduleQueries:
         self._db = db
 
     async def save_schedule(self, schedule: Schedule) -> None:
-        """Create or replace a server's schedule."""
+        """Create or replace a server's schedule; a replaced one starts afresh (no retry pending, present).
+
+        An upsert rather than SQLite's INSERT OR REPLACE, so the statement is the same on PostgreSQL.
+        """
+        columns = SAVED_COLUMNS
+        values = [to_sql(getattr(schedule, column)) for column in columns]
+        fresh = {"retry_at": None, "attempts": 0, "retry_reason": None, "absent": 0}
         await self._db.execute(
-            "INSERT OR REPLACE INTO prompt_schedules (guild_id, channel_id, weekday, local_time, timezone, "
-            "ping_role_id, open_thread, mod_channel_id, paused, skip_next, grace_hours, next_due_at, "
-            "next_local_date, last_outcome, absent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-            (
-                schedule.guild_id,
-                schedule.channel_id,
-                schedule.weekday,
-                schedule.local_time.strftime("%H:%M"),
-                schedule.timezone,
-                schedule.ping_role_id,
-                int(schedule.open_thread),
-                schedule.mod_channel_id,
-                int(schedule.paused),
-                int(schedule.skip_next),
-                schedule.grace_hours,
-                to_sql(schedule.next_due_at),
-                schedule.next_local_date,
-                schedule.last_outcome,
-            ),
+            f"INSERT INTO prompt_schedules ({', '.join((*columns, *fresh))}) "  # noqa: S608 - fixed column names
+            f"VALUES ({', '.join('?' * (len(columns) + len(fresh)))}) "
+            f"ON CONFLICT (guild_id) DO UPDATE SET "
+            f"{', '.join(f'{c} = excluded.{c}' for c in (*columns[1:], *fresh))}",
+            (*values, *fresh.values()),
         )
 
     async def get_schedule(self, guild_id: int) -> Schedule | None:

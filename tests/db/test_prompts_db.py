@@ -260,3 +260,14 @@ async def test_a_review_is_a_compare_and_set(db: Database) -> None:
     approved = await db.prompts.review_prompt(1, suggestion.id, "approved", 42)
     assert approved is not None and approved.status == "approved" and approved.reviewed_by == 42
     assert await db.prompts.review_prompt(1, suggestion.id, "rejected", 43) is None
+
+
+async def test_saving_a_schedule_again_replaces_it_and_starts_afresh(db: Database) -> None:
+    """A new /prompts-admin schedule replaces every setting and clears a pending retry and the absent mark."""
+    await db.schedules.save_schedule(schedule(1, NOW))
+    await db.schedules.retry_schedule_later(1, NOW.date().isoformat(), NOW + timedelta(minutes=1), "Discord had a 503")
+    await db.schedules.set_schedule_absent(1, None)
+    await db.schedules.save_schedule(schedule(1, LATER, channel_id=9, grace_hours=0, last_outcome="kept"))
+    saved = await db.schedules.get_schedule(1)
+    assert saved == schedule(1, LATER, channel_id=9, grace_hours=0, last_outcome="kept")
+    assert (saved.retry_at, saved.attempts, saved.retry_reason, saved.absent) == (None, 0, None, False)
