@@ -14,11 +14,13 @@ from bot.domain.help import GENERAL, CommandEntry, about_card, help_card
 from bot.render import card_embed
 
 
-def command_entries(tree: app_commands.CommandTree[Any]) -> list[CommandEntry]:
-    """List every invocable slash command in the tree, with its section and whether it is for admins.
+def command_entries(
+    tree: app_commands.CommandTree[Any], viewer: discord.Permissions | None = None
+) -> list[CommandEntry]:
+    """List the invocable slash commands in the tree, with their section and whether they are for admins.
 
     Discord applies a command's default permissions per top-level command, so a subcommand is for admins exactly
-    when its top-level group is.
+    when its top-level group is. With `viewer` (someone's permissions), only the commands Discord lists to them.
     """
     entries = []
     for command in tree.walk_commands():
@@ -26,6 +28,8 @@ def command_entries(tree: app_commands.CommandTree[Any]) -> list[CommandEntry]:
             continue
         root = command.root_parent or command
         permissions = root.default_permissions
+        if viewer is not None and permissions is not None and not permissions <= viewer:
+            continue
         entries.append(
             CommandEntry(
                 name=command.qualified_name,
@@ -46,7 +50,8 @@ class Meta(commands.Cog):
     @app_commands.command(name="help")
     async def help_command(self, interaction: discord.Interaction) -> None:
         """List the bot's commands with one line each."""
-        card = help_card(command_entries(self.bot.tree))
+        # The same commands the member's own command picker shows them: admins also see the admin groups.
+        card = help_card(command_entries(self.bot.tree, interaction.permissions))
         await interaction.response.send_message(embed=card_embed(card), ephemeral=True)
 
     @app_commands.command(name="about")

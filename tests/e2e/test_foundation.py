@@ -74,13 +74,22 @@ async def test_dev_guild_syncs_to_that_guild_only(fake: FakeDiscord, server: Ser
 
 
 async def test_help_lists_every_command_from_the_tree(fake: FakeDiscord, server: Server, bot: AlignmentBot) -> None:
-    """/help answers privately with every slash command the tree holds."""
-    handle = await fake.invoke(server.member, "help", channel=server.general)
+    """/help answers an admin privately with every slash command the tree holds."""
+    handle = await fake.invoke(server.admin, "help", channel=server.general)
     reply = await handle.reply()
     assert handle.ephemeral
     for command in bot.tree.walk_commands():
         if isinstance(command, app_commands.Command):
             assert f"/{command.qualified_name}`" in reply.text
+
+
+async def test_help_shows_a_member_only_the_commands_they_can_use(
+    fake: FakeDiscord, server: Server, bot: AlignmentBot
+) -> None:
+    """A member's /help lists what their command picker lists: the member commands, no admin group."""
+    reply = await (await fake.invoke(server.member, "help", channel=server.general)).reply()
+    assert "`/concept`" in reply.text and "`/pdoom results`" in reply.text and "`/prompts suggest`" in reply.text
+    assert "-admin" not in reply.text and "for admins" not in reply.text and "/content" not in reply.text
 
 
 def add_admin_group(bot: AlignmentBot) -> None:
@@ -105,7 +114,7 @@ async def test_help_lists_admin_groups_as_their_own_sections(
     """An admins' top-level group is listed in its own section titled for admins, after the members' commands."""
     runner.prepare = add_admin_group
     await runner.start()
-    reply = await (await fake.invoke(server.member, "help", channel=server.general)).reply()
+    reply = await (await fake.invoke(server.admin, "help", channel=server.general)).reply()
     fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
     names = list(fields)
     assert names[0] == "General" and names.index("/pdoom") < names.index("/demo-admin · for admins")
