@@ -43,6 +43,24 @@ async def concept_autocomplete(interaction: discord.Interaction[Any], current: s
     return [app_commands.Choice(name=truncate(m.title, 100), value=m.concept_id) for m in matches]
 
 
+def persistent_view(*items: discord.ui.DynamicItem[Any]) -> discord.ui.View:
+    """Return a view of persistent components only, stopped so that sending it only serialises it.
+
+    Our components are DynamicItems, registered once with `add_dynamic_items` and dispatched by custom_id, so the
+    view object is never needed after it is sent. Left running, discord.py stores every sent view; an ephemeral
+    reply's view also gets a 15-minute timeout (discord.py turns `timeout=None` into that), so each /concept
+    lookup would keep a View and a timer task alive for 15 minutes. discord.py skips storing a finished view.
+    """
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        # A plain Button or Select would need the stored view to be dispatched: it would silently never work.
+        if not isinstance(item, discord.ui.DynamicItem):
+            raise TypeError(f"persistent_view takes DynamicItems only, not {type(item).__name__}")
+        view.add_item(item)
+    view.stop()
+    return view
+
+
 class BaseView(discord.ui.View):
     """A view whose callback errors are reported to the user like command errors."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from bot.bot import AlignmentBot
@@ -38,6 +39,26 @@ async def test_concept_hit_is_private_with_a_share_button(fake: FakeDiscord, ser
     fields = [field["name"] for field in reply.embeds[0]["fields"]]
     assert fields[:2] == ["Key points", "Example"] and "Read more" in fields
     assert "align:share:concept:reward-hacking" in reply.custom_ids
+
+
+async def test_private_answers_leave_no_view_or_timer_behind(
+    fake: FakeDiscord, server: Server, bot: AlignmentBot
+) -> None:
+    """Lookups keep nothing alive once answered, and their buttons still work (dispatched by custom_id).
+
+    discord.py would store a running view sent with a private answer and give it a 15-minute timer task.
+    """
+    lookup = await private_concept(fake, server.member, server.general)
+    tour = await (await fake.invoke(server.member, "tour", channel=server.general)).reply()
+    await (await fake.invoke(server.member, "search", {"query": "reward"}, channel=server.general)).reply()
+    views = bot._connection._view_store
+    assert lookup.id not in views._synced_message_views and tour.id not in views._synced_message_views
+    assert not any(views._views.values())
+    timers = [task for task in asyncio.all_tasks() if "View" in getattr(task.get_coro(), "__qualname__", "")]
+    assert timers == []
+    assert (await (await fake.click(server.member, tour, "align:tour:next:1")).reply()).embeds
+    shared = await (await fake.click(server.member, lookup, "align:share:concept:goodharts-law")).reply()
+    assert shared in fake.messages_in(server.general)
 
 
 async def test_share_posts_the_same_card_publicly(fake: FakeDiscord, server: Server, bot: object) -> None:

@@ -30,7 +30,7 @@ from bot.errors import UserFacingError
 from bot.exts.concepts.sharing import with_share
 from bot.exts.concepts.views import OpenConceptSelect, TourButton, concept_menu, concept_message, tour_message
 from bot.render import card_embed
-from bot.ui import concept_autocomplete
+from bot.ui import concept_autocomplete, persistent_view
 
 
 class Concepts(commands.Cog):
@@ -81,9 +81,9 @@ class Concepts(commands.Cog):
         chosen = next((s for s in store.steps if step in (s.id, s.title)), None)
         if chosen is None:
             raise UserFacingError(unknown_step_text(step, [s.id for s in store.steps]))
-        view = concept_menu(library, [c.id for c in concepts_in_step(store, chosen.id)])
+        menu = concept_menu(library, [c.id for c in concepts_in_step(store, chosen.id)])
         await interaction.response.send_message(
-            embed=card_embed(step_card(store, chosen.id)), view=with_share("step", chosen.id, view), ephemeral=True
+            embed=card_embed(step_card(store, chosen.id)), view=with_share("step", chosen.id, *menu), ephemeral=True
         )
 
     @app_commands.command(name="reading")
@@ -110,5 +110,5 @@ class Concepts(commands.Cog):
         """Search the concepts and readings, best matches first."""
         library = self.bot.library
         hits = library.index.search(query)
-        view = concept_menu(library, [h.item_id for h in hits if h.kind == "concept"])
+        view = persistent_view(*concept_menu(library, [h.item_id for h in hits if h.kind == "concept"]))
         await interaction.response.send_message(embed=card_embed(search_card(query, hits)), view=view, ephemeral=True)

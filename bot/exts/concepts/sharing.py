@@ -16,7 +16,7 @@ from bot.bot import AlignmentBot
 from bot.domain.cards import SHARE_COOLDOWN, Cooldown, share_refused_text, share_wait_text, shared_by, shared_card
 from bot.errors import UserFacingError
 from bot.render import card_embed
-from bot.ui import ReportingDynamicItem, cog_for, library_of
+from bot.ui import ReportingDynamicItem, cog_for, library_of, persistent_view
 
 PREFIX = "align"
 
@@ -86,11 +86,9 @@ class ShareButton(
         await interaction.response.send_message(embed=card_embed(shared_by(card, interaction.user.display_name)))
 
 
-def with_share(kind: str, key: str, view: discord.ui.View | None = None) -> discord.ui.View:
-    """Add a Share button to `view` (or a new one)."""
-    view = view or discord.ui.View(timeout=None)
-    view.add_item(ShareButton(kind, key))
-    return view
+def with_share(kind: str, key: str, *items: discord.ui.DynamicItem[Any]) -> discord.ui.View:
+    """Return a view of `items` followed by a Share button."""
+    return persistent_view(*items, ShareButton(kind, key))
 
 
 class Sharing(commands.Cog):

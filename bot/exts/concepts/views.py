@@ -74,18 +74,15 @@ class OpenConceptSelect(ReportingDynamicItem[discord.ui.Select[Any]], template=r
         await interaction.response.send_message(**concept_message(library, concept.id), ephemeral=True)
 
 
-def concept_menu(library: Library, concept_ids: list[str], view: discord.ui.View | None = None) -> discord.ui.View:
-    """Add a menu opening up to 25 of the concepts to `view` (or a new one), unless there are none."""
-    view = view or discord.ui.View(timeout=None)
+def concept_menu(library: Library, concept_ids: list[str]) -> list[OpenConceptSelect]:
+    """Return a menu opening up to 25 of the concepts, or nothing if there are none (to add to a view)."""
     store = library.store
     options = [
         discord.SelectOption(label=truncate(store.concepts[c].title, 100), value=c)
         for c in concept_ids[:AUTOCOMPLETE_LIMIT]
         if c in store.concepts
     ]
-    if options:
-        view.add_item(OpenConceptSelect(options))
-    return view
+    return [OpenConceptSelect(options)] if options else []
 
 
 def concept_message(library: Library, concept_id: str) -> dict[str, Any]:
@@ -97,7 +94,6 @@ def concept_message(library: Library, concept_id: str) -> dict[str, Any]:
 def tour_message(library: Library, page: int) -> dict[str, Any]:
     """Build the embed and Previous/Next/Share buttons for a tour page."""
     card, page, count = tour_card(library.store, page)
-    view = discord.ui.View(timeout=None)
-    view.add_item(TourButton("prev", max(page - 1, 0), disabled=page <= 0))
-    view.add_item(TourButton("next", min(page + 1, max(count - 1, 0)), disabled=page >= count - 1))
-    return {"embed": card_embed(card), "view": with_share("tour", str(page), view)}
+    previous = TourButton("prev", max(page - 1, 0), disabled=page <= 0)
+    following = TourButton("next", min(page + 1, max(count - 1, 0)), disabled=page >= count - 1)
+    return {"embed": card_embed(card), "view": with_share("tour", str(page), previous, following)}

@@ -15,7 +15,7 @@ from bot.domain.pdoom import BUCKET_LABELS, PLACEHOLDER, bucket_estimate, parse_
 from bot.domain.pdoom_cards import NOTHING_FORGOTTEN, POLLS_UNAVAILABLE, forgotten_text, results_marker
 from bot.exts.pdoom.rounds import PollRounds
 from bot.render import card_embed
-from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for
+from bot.ui import BaseModal, BaseView, ReportingDynamicItem, cog_for, persistent_view
 
 
 def _rounds(interaction: discord.Interaction[Any]) -> PollRounds:
@@ -99,11 +99,8 @@ class EstimateModal(BaseModal, title="Your P(doom)"):
 
 def poll_view(round_id: int) -> discord.ui.View:
     """Build the buttons under a poll message."""
-    view = discord.ui.View(timeout=None)
-    for bucket in range(len(BUCKET_LABELS)):
-        view.add_item(BucketButton(round_id, bucket))
-    view.add_item(ExactButton(round_id))
-    return view
+    buckets = [BucketButton(round_id, bucket) for bucket in range(len(BUCKET_LABELS))]
+    return persistent_view(*buckets, ExactButton(round_id))
 
 
 class MineButton(ReportingDynamicItem[discord.ui.Button[Any]], template=r"align:pdoom:mine:(?P<round>\d+)"):
@@ -133,9 +130,7 @@ class MineButton(ReportingDynamicItem[discord.ui.Button[Any]], template=r"align:
 
 def results_view(round_id: int) -> discord.ui.View:
     """Build the button under a round's results post."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(MineButton(round_id))
-    return view
+    return persistent_view(MineButton(round_id))
 
 
 class ConfirmForget(BaseView):

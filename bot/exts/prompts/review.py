@@ -19,7 +19,7 @@ from bot.domain.prompt_texts import UNAVAILABLE, review_decided, suggestion_rece
 from bot.domain.prompts import POST_MARKER_TEMPLATE, Prompt, PromptStatus, post_marker, similar_prompts
 from bot.errors import UserFacingError
 from bot.render import card_embed
-from bot.ui import BaseModal, ReportingDynamicItem
+from bot.ui import BaseModal, ReportingDynamicItem, persistent_view
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +128,7 @@ class ReviewButton(
 
 def review_view(prompt_id: int) -> discord.ui.View:
     """Build the Approve / Reject buttons for a suggestion."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(ReviewButton(prompt_id, "approve"))
-    view.add_item(ReviewButton(prompt_id, "reject"))
-    return view
+    return persistent_view(ReviewButton(prompt_id, "approve"), ReviewButton(prompt_id, "reject"))
 
 
 class SuggestButton(ReportingDynamicItem[discord.ui.Button[Any]], template=POST_MARKER_TEMPLATE):
@@ -160,9 +157,7 @@ class SuggestButton(ReportingDynamicItem[discord.ui.Button[Any]], template=POST_
 
 def post_view(post_id: int) -> discord.ui.View:
     """Build the button that goes under a post (and marks it as that post's message)."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(SuggestButton(post_id))
-    return view
+    return persistent_view(SuggestButton(post_id))
 
 
 class SuggestModal(BaseModal, title="Suggest a discussion prompt"):
