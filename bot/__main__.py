@@ -25,6 +25,7 @@ from bot.domain.content import ContentInvalid, ContentStore, concept_card
 from bot.domain.content_loader import SCHEMA_FILES, json_schemas, load_content
 from bot.errors import StartupError
 from bot.log import setup_logging
+from bot.memory import settle_after_start
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -215,6 +216,12 @@ async def run_until_stopped(bot: commands.Bot, token: str, stop: asyncio.Event) 
         log.debug("The bot stopped while starting: %r", running.exception())
 
 
+async def settle_when_ready(bot: commands.Bot) -> None:
+    """Once the bot is first ready, and start-up's work is done, tidy the process's memory (bot/memory.py)."""
+    await bot.wait_until_ready()
+    settle_after_start()
+
+
 async def run_bot(settings: Settings, *, force_sync: bool) -> None:
     """Load content, lock and open the database, and run the bot until it is stopped."""
     # Imported here so `content check` works without loading discord.py.
@@ -236,6 +243,8 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
             with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
                 bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
                 async with bot:
+                    # Inside: wait_until_ready needs the client set up by `async with`.
+                    settling = asyncio.create_task(settle_when_ready(bot))
                     try:
                         await run_until_stopped(bot, token, stop)
                     except discord.LoginFailure:
@@ -243,6 +252,8 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
                             "Discord rejected DISCORD_TOKEN: copy the token again from the Bot page of your "
                             "application."
                         ) from None
+                    finally:
+                        settling.cancel()
     log.info("Stopped cleanly")
 
 

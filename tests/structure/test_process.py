@@ -87,3 +87,20 @@ async def test_a_second_process_on_the_same_database_is_refused(fake: FakeDiscor
     third = await start_process(fake, env)  # returns once it has connected to the gateway
     third.terminate()
     assert await exit_code(third) == 0
+
+
+async def test_once_ready_the_start_up_objects_are_frozen_out_of_the_collector(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """After READY, the bot collects start-up's garbage and freezes the survivors (bot/memory.py), once."""
+    log = tmp_path / "bot.log"
+    process = await start_process(fake, bot_environment(fake, tmp_path / "bot.sqlite3", LOG_LEVEL="DEBUG"), output=log)
+    try:
+        async with asyncio.timeout(EXIT_TIMEOUT):
+            while "start-up objects out of the garbage collector" not in log.read_text():
+                await asyncio.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await exit_code(process)
+    froze = [line for line in log.read_text().splitlines() if "start-up objects out of the garbage" in line]
+    assert len(froze) == 1 and int(froze[0].split("Froze ")[1].split()[0]) > 10_000, froze
