@@ -7,6 +7,7 @@ log-odds space), and histograms on a log-odds axis.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import statistics
@@ -121,6 +122,7 @@ def parse_estimate(text: str) -> Estimate:
     return Estimate(value, raw)
 
 
+@functools.cache  # a label always parses the same (Estimate is frozen), so a click need not parse it again
 def bucket_estimate(index: int) -> Estimate:
     """Return the estimate a bucket button records."""
     return parse_estimate(BUCKET_LABELS[index])
