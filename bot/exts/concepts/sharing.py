@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.bot import AlignmentBot
 from bot.domain.cards import SHARE_COOLDOWN, Cooldown, share_refused_text, share_wait_text, shared_by, shared_card
+from bot.domain.text import permission_name
 from bot.errors import UserFacingError
 from bot.render import card_embed
 from bot.ui import ReportingDynamicItem, cog_for, library_of, persistent_view
@@ -42,12 +43,9 @@ def missing_share_permissions(interaction: discord.Interaction[Any]) -> list[str
     if interaction.guild_id is None:
         return []  # a DM: no channel permissions apply, and both people in it can post there anyway
     permissions = interaction.permissions  # the member's, in this channel, with overwrites applied
-    if getattr(interaction.channel, "type", None) in THREAD_TYPES:
-        needed = {"Send Messages in Threads": permissions.send_messages_in_threads}
-    else:
-        needed = {"Send Messages": permissions.send_messages}
-    needed["Embed Links"] = permissions.embed_links  # the card is an embed
-    return [name for name, granted in needed.items() if not granted]
+    in_thread = getattr(interaction.channel, "type", None) in THREAD_TYPES
+    needed = ("send_messages_in_threads" if in_thread else "send_messages", "embed_links")  # the card is an embed
+    return [permission_name(flag) for flag in needed if not getattr(permissions, flag)]
 
 
 class ShareButton(

@@ -29,6 +29,7 @@ from bot.domain.prompt_outcomes import (
     queue_running_low,
 )
 from bot.domain.prompts import LOW_QUEUE, Prompt, PromptPost, Schedule, choose_next, thread_name
+from bot.domain.text import permission_name
 from bot.exts.prompts.alerts import alert_admins
 from bot.exts.prompts.review import post_view
 from bot.exts.prompts.threads import PromptThreads
@@ -69,13 +70,13 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member, o
     # Without View Channel or Send Messages, Discord denies what depends on them too; name only the root cause.
     for root in ("view_channel", "send_messages"):
         if not getattr(permissions, root):
-            return [root.replace("_", " ").title()]
+            return [permission_name(root)]
     needed = ["embed_links"]
     if open_thread or isinstance(channel, discord.ForumChannel):
         needed += ["send_messages_in_threads"]
     if open_thread and not isinstance(channel, discord.ForumChannel):
         needed += ["create_public_threads"]
-    return [name.replace("_", " ").title() for name in needed if not getattr(permissions, name)]
+    return [permission_name(name) for name in needed if not getattr(permissions, name)]
 
 
 def classified(error: Exception, where: str) -> Exception:
