@@ -52,7 +52,7 @@ class Prompts(commands.GroupCog, name=PROMPTS_COG, group_name=MEMBER_GROUP):
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
         """Post at once what waited for the server to come back from an outage."""
-        await self.scheduler.guild_available(guild.id)
+        self.scheduler.guild_available(guild.id)
 
     @app_commands.command(name="suggest")
     async def suggest(self, interaction: discord.Interaction) -> None:

@@ -71,6 +71,7 @@ class PromptScheduler:
         self.recovery = Recovery(bot, self.poster, self.threads)
         # One server's work at a time (a pass, /prompts-admin post-now); servers never wait on each other.
         self._guild_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._available_again: set[int] = set()  # servers back from an outage since the last pass
         self._prepared = False
 
     def start(self) -> None:
@@ -96,6 +97,9 @@ class PromptScheduler:
             self._prepared = True
         now = self.bot.clock.now()
         self.threads.recent.prune(now)
+        for guild_id in list(self._available_again):  # kept until written, so a failed pass tries again
+            await self.bot.db.schedules.retry_now(guild_id, now)
+            self._available_again.discard(guild_id)
         work: dict[int, _GuildWork] = defaultdict(_GuildWork)
         for post in await self.bot.db.prompts.claimed_posts(now):
             work[post.guild_id].claimed.append(post)
@@ -231,9 +235,13 @@ class PromptScheduler:
                 log.info("Resumed weekly prompts of guild %s from %s", guild_id, upcoming.local_date)
                 self.wake()
 
-    async def guild_available(self, guild_id: int) -> None:
-        """Post at once what waited for a server to come back from an outage on Discord's side."""
-        await self.bot.db.schedules.retry_now(guild_id, self.bot.clock.now())
+    def guild_available(self, guild_id: int) -> None:
+        """Post at once what waited for a server to come back from an outage on Discord's side.
+
+        The next pass brings the server's pending retry forward: the database is written by the supervised loop,
+        which stops before the database closes, never by the event handler, which may still run at shutdown.
+        """
+        self._available_again.add(guild_id)
         self.wake()
 
     async def import_starters(self, guild_id: int) -> int:
