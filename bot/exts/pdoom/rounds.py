@@ -61,6 +61,10 @@ class Debouncer:
         except Exception:
             log.exception("Refreshing poll %s failed", key)
 
+    def forget(self, key: int) -> None:
+        """Drop what is remembered about `key` (its round closed), so memory follows the open rounds only."""
+        self._last_run.pop(key, None)
+
     async def close(self) -> None:
         """Cancel waiting and running actions (the bot is shutting down)."""
         for task in list(self._tasks):
@@ -101,6 +105,7 @@ class PollRounds(commands.Cog):
     def forget_round(self, round_id: int) -> None:
         """Drop a round from the open rounds (it closed, or was deleted)."""
         self._open.pop(round_id, None)
+        self.refresher.forget(round_id)
 
     @property
     def cached_round_ids(self) -> set[int]:
