@@ -48,20 +48,27 @@ Main API (all on :class:`FakeDiscord` unless noted):
   ``wait_for_message``, ``Message.pinged`` (:class:`Pings`), ``command_syncs``,
   ``unknown_routes``, ``gateway.sent``; ``await fake.sync()`` waits until the bot processed all
   dispatched events.
+* sharding (:mod:`fakediscord.sharding`): ``add_guild(name, shard=(id, count))`` makes a guild owned
+  by that shard, ``shard_of(guild_id, count)``; IDENTIFY's ``shard`` is validated (close 4010) and a
+  sharded session gets only its guilds' READY entries and events (DMs: shard 0); ``fake.connections``
+  lists the live sessions' ``(shard_id, shard_count)`` (``None`` if unsharded),
+  ``Interaction.delivered_to`` the shards an interaction was sent on, ``SentEvent.shard`` the shard
+  of every dispatch; ``fake.recommended_shards`` is ``GET /gateway/bot``'s ``shards``.
 * faults: ``fail_next(method, route, status=429|500|502, retry_after=..., times=...)``,
   ``close_gateway(code)`` + ``wait_for_resume()``, ``send_reconnect()``, ``invalidate_session()``.
 * Discord rules: 3 s ack deadline (``ack_deadline``; 10062), double ack (40060), permissions
   (50013 / 50001 / 50005), form limits (50035 via :mod:`fakediscord.limits`), empty message (50006).
 
 Known simplifications: no rate-limit headers unless injected, no slowmode, no voice, no
-presences, no audit log, no webhooks other than interaction webhooks, no sharding beyond
-echoing the shard, edits do not re-ping.
+presences, no audit log, no webhooks other than interaction webhooks, no 4011 "sharding required"
+(any shard count is accepted), edits do not re-ping.
 """
 
 from .errors import DiscordError
 from .fake import DEFAULT_TOKEN, CommandSync, FakeDiscord
-from .gateway import Gateway, GatewaySession, Intents, SentEvent
+from .gateway import Gateway, GatewaySession, SentEvent
 from .harness import connected_client, fast_http_retries, patch_discord, running_fake
+from .intents import Intents
 from .interactions import CallbackRecord, CommandNotRegistered, Interaction, InvalidInteraction, Upload
 from .limits import (
     Violation,
@@ -75,10 +82,12 @@ from .limits import (
 from .mentions import Pings, compute_pings
 from .permissions import Permissions, permission_names
 from .server import FaultRule, RecordedRequest
+from .sharding import INVALID_SHARD_CLOSE_CODE, Shard, shard_of
 from .world import Attachment, Channel, Guild, Member, Message, Overwrite, Role, User, World
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "INVALID_SHARD_CLOSE_CODE",
     "Attachment",
     "CallbackRecord",
     "Channel",
@@ -101,6 +110,7 @@ __all__ = [
     "RecordedRequest",
     "Role",
     "SentEvent",
+    "Shard",
     "Upload",
     "User",
     "Violation",
@@ -111,6 +121,7 @@ __all__ = [
     "patch_discord",
     "permission_names",
     "running_fake",
+    "shard_of",
     "validate_autocomplete",
     "validate_commands",
     "validate_components",

@@ -45,6 +45,18 @@ class SnowflakeGenerator:
         self._last = candidate
         return candidate
 
+    def next_in_shard(self, shard_id: int, shard_count: int) -> int:
+        """Next id whose guild shard ``(id >> 22) % shard_count`` is ``shard_id``.
+
+        The shard comes from the timestamp bits, so the id is dated up to ``shard_count - 1`` ms ahead.
+        """
+        if not 0 <= shard_id < shard_count:
+            raise ValueError(f"shard id {shard_id} is not in 0..{shard_count - 1}")
+        candidate = self()
+        candidate += ((shard_id - (candidate >> 22)) % shard_count) << 22
+        self._last = candidate
+        return candidate
+
 
 def iso_now() -> str:
     """Return the current UTC time as the ISO-8601 string Discord uses in payloads."""

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from aiohttp import web
 
 from ._util import Notifier
-from .gateway import Gateway, Intents
+from .gateway import Gateway
+from .intents import Intents
 from .interactions import (
     APPLICATION_COMMAND,
     APPLICATION_COMMAND_AUTOCOMPLETE,
@@ -29,6 +30,7 @@ from .interactions import (
 from .mentions import Pings
 from .permissions import Permissions
 from .server import FaultRule, RecordedRequest, RestApi, normalize_route
+from .sharding import Shard
 from .world import Attachment, Channel, Guild, Member, Message, User, World
 
 DEFAULT_TOKEN = "ZmFrZWRpc2NvcmQ.bot.token"
@@ -73,6 +75,8 @@ class FakeDiscord:
         #: What happens to embeds sent without EMBED_LINKS: "drop" (Discord) or "reject" (403/50013).
         self.embed_links_policy = embed_links_policy
         self.default_locale = default_locale
+        #: ``shards`` in ``GET /gateway/bot``: the count an ``AutoShardedClient`` without ``shard_count`` runs.
+        self.recommended_shards = 1
         self.world = World(bot_name=bot_name)
         self.gateway = Gateway(
             self.world,
@@ -171,8 +175,13 @@ class FakeDiscord:
         return next(iter(self.world.guilds.values()))
 
     def add_guild(self, name: str, **kwargs: Any) -> Guild:
-        """Create a guild (see :meth:`World.add_guild` for options like ``bot_permissions``)."""
+        """Create a guild (see :meth:`World.add_guild`: ``bot_permissions``, ``shard=(id, count)``, ...)."""
         return self.world.add_guild(name, **kwargs)
+
+    @property
+    def connections(self) -> list[Shard | None]:
+        """``(shard_id, shard_count)`` of every live gateway session (``None``: unsharded), in IDENTIFY order."""
+        return self.gateway.shards
 
     def create_user(self, name: str, *, bot: bool = False) -> User:
         """Create a user outside any guild (e.g. for DMs)."""
@@ -301,6 +310,9 @@ class FakeDiscord:
             raise RuntimeError("fakediscord: no bot is connected to the gateway (await fake.wait_until_connected())")
         if isinstance(who, Member) and channel.guild is not who.guild:
             raise InvalidInteraction(f"#{channel.name} is not in {who.guild.name!r}")
+        if not self.gateway.owners(channel.guild_id):
+            where = f"guild {channel.guild.name!r}" if channel.guild else "DMs"
+            raise RuntimeError(f"fakediscord: no gateway session owns the shard of {where}")
         payload, interaction_id, token = base_payload(
             self, type_=type_, who=who, channel=channel, data=data, message=message
         )
@@ -320,7 +332,7 @@ class FakeDiscord:
         self.interactions.append(inter)
         self._interactions[interaction_id] = inter
         self._interactions_by_token[token] = inter
-        self.gateway.dispatch("INTERACTION_CREATE", payload)
+        inter.delivered_to = [s.shard for s in self.gateway.dispatch("INTERACTION_CREATE", payload)]
         self.changed.notify()
         return inter
 

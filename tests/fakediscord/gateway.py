@@ -12,7 +12,12 @@ happen while the socket is down are buffered and replayed on resume.
 Intents are honoured for the events the fake emits (e.g. no MESSAGE_CREATE without
 GUILD_MESSAGES; content/embeds/attachments/components blanked without MESSAGE_CONTENT unless
 the bot is the author or is mentioned; GUILD_CREATE only lists other members with
-GUILD_PRESENCES), so a bot relying on an intent it does not request fails in tests too.
+GUILD_PRESENCES), so a bot relying on an intent it does not request fails in tests too
+(see :mod:`.intents`).
+
+Sharding follows :mod:`.sharding`: IDENTIFY's ``shard`` is validated (4010 if impossible), READY
+and every later dispatch carry only the guilds of the session's shard, DMs go to shard 0, and a
+session without ``shard`` receives everything.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from ._util import Notifier
+from .intents import Intents, application_flags, filter_for
+from .sharding import INVALID_SHARD_CLOSE_CODE, InvalidShard, Shard, event_guild_id, owns, parse_shard
 
 if TYPE_CHECKING:
-    from .world import World
+    from .world import Guild, World
 
 # Opcodes
 DISPATCH = 0
@@ -45,45 +52,8 @@ INVALID_SESSION = 9
 HELLO = 10
 HEARTBEAT_ACK = 11
 
-
-class Intents:
-    """Gateway intent bits (values identical to Discord's)."""
-
-    GUILDS = 1 << 0
-    GUILD_MEMBERS = 1 << 1
-    GUILD_MODERATION = 1 << 2
-    GUILD_EXPRESSIONS = 1 << 3
-    GUILD_INTEGRATIONS = 1 << 4
-    GUILD_WEBHOOKS = 1 << 5
-    GUILD_INVITES = 1 << 6
-    GUILD_VOICE_STATES = 1 << 7
-    GUILD_PRESENCES = 1 << 8
-    GUILD_MESSAGES = 1 << 9
-    GUILD_MESSAGE_REACTIONS = 1 << 10
-    GUILD_MESSAGE_TYPING = 1 << 11
-    DIRECT_MESSAGES = 1 << 12
-    DIRECT_MESSAGE_REACTIONS = 1 << 13
-    DIRECT_MESSAGE_TYPING = 1 << 14
-    MESSAGE_CONTENT = 1 << 15
-    PRIVILEGED = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
-
-
-# Application flags advertised in READY for the privileged intents that are enabled.
-_APP_FLAG_FOR_INTENT = {
-    Intents.GUILD_PRESENCES: 1 << 13,  # GATEWAY_PRESENCE_LIMITED
-    Intents.GUILD_MEMBERS: 1 << 15,  # GATEWAY_GUILD_MEMBERS_LIMITED
-    Intents.MESSAGE_CONTENT: 1 << 19,  # GATEWAY_MESSAGE_CONTENT_LIMITED
-}
-APPLICATION_COMMAND_BADGE = 1 << 23
-
-
-def application_flags(privileged_intents: int) -> int:
-    """Application flags matching the privileged intents the application may use."""
-    flags = APPLICATION_COMMAND_BADGE
-    for intent, flag in _APP_FLAG_FOR_INTENT.items():
-        if privileged_intents & intent:
-            flags |= flag
-    return flags
+#: Close codes with which a client ends its session for good (Discord invalidates it; no RESUME follows).
+_SESSION_ENDING_CLOSE_CODES = frozenset({1000, 1001})
 
 
 @dataclass
@@ -94,6 +64,8 @@ class SentEvent:
     seq: int
     event: str
     data: dict[str, Any]
+    #: The session's ``(shard_id, shard_count)``; ``None`` for an unsharded session.
+    shard: Shard | None = None
 
 
 @dataclass(eq=False)
@@ -107,6 +79,14 @@ class _Connection:
     heartbeats: int = 0
     #: Highest dispatch seq written to this socket.
     sent_seq: int = 0
+
+    #: Whether the fake closed this socket (only a close by the client itself can end its session).
+    closed_by_fake: bool = False
+
+    async def close(self, code: int, message: bytes = b"") -> None:
+        """Close the socket from the fake's side."""
+        self.closed_by_fake = True
+        await self.ws.close(code=code, message=message)
 
     async def send_json(self, payload: dict[str, Any]) -> bool:
         return await self.send_raw(json.dumps(payload))
@@ -128,7 +108,8 @@ class GatewaySession:
 
     id: str
     intents: int
-    shard: list[int] | None
+    #: ``(shard_id, shard_count)`` from IDENTIFY; ``None`` when the client did not shard.
+    shard: Shard | None
     #: Serialized dispatch frames; ``frames[i]`` carries sequence ``i + 1``.
     frames: list[str] = field(default_factory=list)
     new_frame: asyncio.Event = field(default_factory=asyncio.Event)
@@ -141,6 +122,11 @@ class GatewaySession:
     def seq(self) -> int:
         """The last sequence number used."""
         return len(self.frames)
+
+    @property
+    def live(self) -> bool:
+        """Whether a websocket is attached and open."""
+        return self.connection is not None and not self.connection.ws.closed
 
 
 class Gateway:
@@ -177,21 +163,36 @@ class Gateway:
     @property
     def connected(self) -> bool:
         """Whether some identified session has a live websocket."""
-        return any(s.connection is not None and not s.connection.ws.closed for s in self.sessions.values())
+        return any(s.live for s in self.sessions.values())
 
-    def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a dispatch to every session whose intents want it (buffered while disconnected)."""
-        for session in list(self.sessions.values()):
+    @property
+    def shards(self) -> list[Shard | None]:
+        """The shard of every identified session with a live websocket (``None``: unsharded), in IDENTIFY order."""
+        return [s.shard for s in self.sessions.values() if s.live]
+
+    def owners(self, guild_id: int | None) -> list[GatewaySession]:
+        """Sessions whose shard owns ``guild_id`` (``None``: a DM, owned by shard 0), live or awaiting RESUME."""
+        return [s for s in self.sessions.values() if owns(s.shard, guild_id)]
+
+    def dispatch(self, event: str, data: dict[str, Any]) -> list[GatewaySession]:
+        """Send a dispatch to every session owning its guild whose intents want it (buffered while disconnected).
+
+        Returns the sessions it was sent to.
+        """
+        sent_to = []
+        for session in self.owners(event_guild_id(event, data)):
             payload = self._filter_for(session, event, data)
             if payload is not None:
                 self._enqueue(session, event, payload)
+                sent_to.append(session)
+        return sent_to
 
     async def close(self, code: int = 4000) -> None:
         """Close every live websocket with ``code`` (the client will reconnect and RESUME for most codes)."""
         self.close_count += 1
         self._expected_resumes = self.resume_count + 1
         for conn in list(self._connections):
-            await conn.ws.close(code=code, message=b"closed by fakediscord")
+            await conn.close(code, b"closed by fakediscord")
 
     async def send_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py closes and RESUMEs."""
@@ -251,7 +252,7 @@ class Gateway:
     async def shutdown(self) -> None:
         """Close all sockets and stop writer tasks (used by ``FakeDiscord.stop``)."""
         for conn in list(self._connections):
-            await conn.ws.close(code=1001, message=b"fakediscord stopping")
+            await conn.close(1001, b"fakediscord stopping")
         for task in list(self._writers):
             task.cancel()
         for task in list(self._writers):
@@ -300,6 +301,9 @@ class Gateway:
                     await writer
             if session is not None and session.connection is conn:
                 session.connection = None
+                if not conn.closed_by_fake and ws.close_code in _SESSION_ENDING_CLOSE_CODES:
+                    # Discord ends a session whose client closed normally: it can't be resumed, so it gets no events.
+                    self.sessions.pop(session.id, None)
             self._connections.discard(conn)
             self.changed.notify()
         return ws
@@ -307,20 +311,25 @@ class Gateway:
     # ------------------------------------------------------------------ internals
     async def _identify(self, conn: _Connection, data: dict[str, Any]) -> GatewaySession | None:
         if data.get("token") != self.token and data.get("token") != f"Bot {self.token}":
-            await conn.ws.close(code=4004, message=b"Authentication failed.")
+            await conn.close(4004, b"Authentication failed.")
             return None
         intents = int(data.get("intents", 0))
         if intents & Intents.PRIVILEGED & ~self.privileged_intents:
-            await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
+            await conn.close(4014, b"Disallowed intent(s).")
             return None
-        session = GatewaySession(id=secrets.token_hex(16), intents=intents, shard=data.get("shard"))
+        try:
+            shard = parse_shard(data.get("shard"))
+        except InvalidShard:
+            await conn.close(INVALID_SHARD_CLOSE_CODE, b"Invalid shard.")
+            return None
+        session = GatewaySession(id=secrets.token_hex(16), intents=intents, shard=shard)
         session.connection = conn
         self.sessions[session.id] = session
         self.identify_count += 1
         ready: dict[str, Any] = {
             "v": 10,
             "user": {**self.world.bot_user.to_payload(), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.world.guilds.values() if g.bot_present],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self._guilds_of(session)],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
@@ -335,10 +344,10 @@ class Gateway:
             "_trace": ['["fakediscord-gateway",{"micros":0}]'],
         }
         if session.shard is not None:
-            ready["shard"] = session.shard
+            ready["shard"] = list(session.shard)
         self._enqueue(session, "READY", ready)
-        for guild in self.world.guilds.values():
-            if not (guild.bot_present and guild.available):
+        for guild in self._guilds_of(session):
+            if not guild.available:
                 continue
             payload = self._filter_for(session, "GUILD_CREATE", guild.to_payload())
             if payload is not None:
@@ -353,7 +362,7 @@ class Gateway:
             return None, 0
         if session.connection is not None and not session.connection.ws.closed:
             # A session can only be attached to one socket; Discord drops the old one.
-            await session.connection.ws.close(code=4000)
+            await session.connection.close(4000)
         session.connection = conn
         session.resumes += 1
         cursor = int(data.get("seq") or 0)
@@ -361,6 +370,10 @@ class Gateway:
         self.resume_count += 1
         self.changed.notify()
         return session, cursor
+
+    def _guilds_of(self, session: GatewaySession) -> list[Guild]:
+        """Guilds the bot is in that belong to ``session``'s shard."""
+        return [g for g in self.world.guilds.values() if g.bot_present and owns(session.shard, g.id)]
 
     def _members_chunk(self, session: GatewaySession, data: dict[str, Any]) -> None:
         guild = self.world.guilds.get(int(data.get("guild_id", 0)))
@@ -391,7 +404,7 @@ class Gateway:
     def _enqueue(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
         seq = session.seq + 1
         session.frames.append(json.dumps({"op": DISPATCH, "t": event, "s": seq, "d": data}))
-        self.sent.append(SentEvent(session.id, seq, event, data))
+        self.sent.append(SentEvent(session.id, seq, event, data, session.shard))
         session.new_frame.set()
 
     def _start_writer(self, session: GatewaySession, conn: _Connection, cursor: int) -> asyncio.Task[None]:
@@ -415,46 +428,4 @@ class Gateway:
             await session.new_frame.wait()
 
     def _filter_for(self, session: GatewaySession, event: str, data: dict[str, Any]) -> dict[str, Any] | None:
-        """Apply intents: drop events the session did not ask for, redact message content."""
-        intents = session.intents
-        bot_id = str(self.world.bot_user.id)
-        if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE") or event.startswith(
-            ("GUILD_ROLE_", "CHANNEL_", "THREAD_")
-        ):
-            if not intents & Intents.GUILDS:
-                return None
-            if event == "GUILD_CREATE" and not intents & Intents.GUILD_PRESENCES:
-                # Without GUILD_PRESENCES Discord only includes the bot itself in GUILD_CREATE.members.
-                data = {**data, "members": [m for m in data["members"] if m["user"]["id"] == bot_id]}
-            return data
-        if event in ("GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "GUILD_MEMBER_UPDATE"):
-            is_self = data.get("user", {}).get("id") == bot_id
-            # Updates of the bot's own member are always sent, the rest need GUILD_MEMBERS.
-            if intents & Intents.GUILD_MEMBERS or (is_self and event == "GUILD_MEMBER_UPDATE"):
-                return data
-            return None
-        if event.startswith("MESSAGE_REACTION_"):
-            needed = Intents.GUILD_MESSAGE_REACTIONS if data.get("guild_id") else Intents.DIRECT_MESSAGE_REACTIONS
-            return data if intents & needed else None
-        if event == "TYPING_START":
-            needed = Intents.GUILD_MESSAGE_TYPING if data.get("guild_id") else Intents.DIRECT_MESSAGE_TYPING
-            return data if intents & needed else None
-        if event.startswith("MESSAGE_"):
-            needed = Intents.GUILD_MESSAGES if data.get("guild_id") else Intents.DIRECT_MESSAGES
-            if not intents & needed:
-                return None
-            if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not intents & Intents.MESSAGE_CONTENT:
-                return self._redact(data, bot_id)
-            return data
-        return data
-
-    @staticmethod
-    def _redact(data: dict[str, Any], bot_id: str) -> dict[str, Any]:
-        """Blank content like Discord does for apps without the MESSAGE_CONTENT intent."""
-        if not data.get("guild_id") or data.get("author", {}).get("id") == bot_id:
-            return data
-        if any(u.get("id") == bot_id for u in data.get("mentions") or []):
-            return data
-        redacted = {**data, "content": "", "embeds": [], "attachments": [], "components": []}
-        redacted.pop("poll", None)
-        return redacted
+        return filter_for(session.intents, str(self.world.bot_user.id), event, data)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .limits import iter_components
 from .permissions import Permissions
+from .sharding import Shard
 from .world import EPHEMERAL, Attachment, Channel, Member, Message, Role, User
 
 if TYPE_CHECKING:
@@ -114,6 +115,8 @@ class Interaction:
     followup_ids: list[int] = field(default_factory=list)
     #: How many times the original response was edited (PATCH @original or UPDATE_MESSAGE).
     original_edits: int = 0
+    #: Shards ``(shard_id, shard_count)`` of the gateway sessions INTERACTION_CREATE was sent on (``None``: unsharded).
+    delivered_to: list[Shard | None] = field(default_factory=list)
 
     # ------------------------------------------------------------------ state
     @property

@@ -604,7 +604,7 @@ class RestApi:
         return json_response(
             {
                 "url": self.fake.gateway_url,
-                "shards": 1,
+                "shards": self.fake.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
@@ -616,7 +616,7 @@ class RestApi:
 
     async def get_application(self, request: web.Request) -> web.Response:
         """GET /oauth2/applications/@me (``Client.application_info``; owner used by is_owner)."""
-        from .gateway import application_flags
+        from .intents import application_flags
 
         w = self.world
         return json_response(

@@ -869,12 +869,14 @@ class World:
         everyone_permissions: int = Permissions.DEFAULT_EVERYONE,
         bot_permissions: int = Permissions.DEFAULT_BOT,
         locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
         """Create a guild with @everyone, an owner member and the bot's member + managed role.
 
-        A GUILD_CREATE is dispatched if the bot is already connected (as when it joins a guild).
+        With ``shard=(shard_id, shard_count)`` the guild's id puts it in that shard. A GUILD_CREATE is
+        dispatched if the bot is already connected (as when it joins a guild).
         """
-        guild_id = self.next_id()
+        guild_id = self.next_id() if shard is None else self.next_id.next_in_shard(*shard)
         owner_user = owner if isinstance(owner, User) else self.create_user(owner)
         guild = Guild(world=self, id=guild_id, name=name, owner_id=owner_user.id, locale=locale)
         guild.roles[guild_id] = Role(id=guild_id, guild_id=guild_id, name="@everyone", permissions=everyone_permissions)
