@@ -15,7 +15,8 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot \
     && mkdir -p /data && chown bot:bot /data
 COPY --from=deps /venv /venv
 WORKDIR /app
-# Run from source, not installed: bot/db/migrations.py then finds the SQL files in /app/migrations beside /app/bot.
+# Run from source, not installed: bot/db/migrations.py then finds the SQL files in /app/migrations/sqlite and
+# /app/migrations/postgresql beside /app/bot.
 COPY bot/ bot/
 COPY migrations/ migrations/
 # Compile once at build time: PYTHONDONTWRITEBYTECODE stops writes at run time, not reads, so starts stay fast.

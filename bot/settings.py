@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,8 +25,64 @@ _EXPECTED = {
     "content_admins": "a comma-separated list of Discord user ids",
     "database_path": "a file path",
     "database_synchronous": "FULL or NORMAL",
+    "database_url": "a URL such as postgresql://user:password@host:5432/dbname or sqlite:///data/bot.sqlite3, or empty",
+    "database_pool_size": "a whole number from 1 to 1000",
     "content_dir": "a folder path",
 }
+
+
+def redact_url(text: str) -> str:
+    """Return a database URL with its password (in the user part or a `password=` parameter) replaced by ***.
+
+    Works on malformed text too, so an error message can show what was given without the secret: everything
+    between the first ':' of the user part and the last '@' before the query goes, even a '/' a password holds.
+    """
+    scheme, separator, rest = text.partition("://")
+    if separator:
+        location, question, query = rest.partition("?")
+        if "@" in location:
+            userinfo, _, host = location.rpartition("@")
+            user = userinfo.partition(":")[0]
+            location = f"{user}:***@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+        text = f"{scheme}://{location}{question}{query}"
+    return re.sub(r"(?i)(\bpassword=)[^&]*", r"\1***", text)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """Where the bot keeps its data: a SQLite file (`path`), or a PostgreSQL server (`url`, password included)."""
+
+    backend: Literal["sqlite", "postgresql"]
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def redacted(self) -> str:
+        """Say which database this is, fit for messages and logs: never the password."""
+        return redact_url(self.url) if self.url is not None else str(self.path)
+
+    def __repr__(self) -> str:
+        return f"DatabaseTarget({self.backend}, {self.redacted})"
+
+
+def parse_database_url(text: str) -> DatabaseTarget:
+    """Read DATABASE_URL: postgresql:// (or postgres://) URLs, or sqlite:///relative and sqlite:////absolute paths."""
+    parts = urlsplit(text.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        # sqlite:///data/bot.sqlite3 is the relative path data/bot.sqlite3; a fourth slash makes it absolute.
+        if parts.netloc or parts.query or len(parts.path) < 2 or not parts.path.startswith("/"):
+            raise ValueError("a sqlite URL is sqlite:///relative/path or sqlite:////absolute/path")
+        return DatabaseTarget("sqlite", path=Path(parts.path[1:]))
+    if scheme not in ("postgresql", "postgres"):
+        raise ValueError("the URL must start with postgresql://, postgres:// or sqlite:///")
+    try:
+        _ = parts.port
+    except ValueError:  # urllib's own message quotes the port text, which can be part of a password
+        raise ValueError("the port must be a number from 0 to 65535") from None
+    if not parts.hostname and "host=" not in parts.query:
+        raise ValueError("a postgresql URL needs a host")
+    return DatabaseTarget("postgresql", url=text.strip())
 
 
 class Settings(BaseSettings):
@@ -41,6 +100,10 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
     # FULL: a commit is on disk before the member is told, even across a power loss. NORMAL trades that for speed.
     database_synchronous: Synchronous = "FULL"
+    # Optional: postgresql://... selects PostgreSQL; sqlite:///... is another spelling of DATABASE_PATH.
+    database_url: SecretStr | None = None
+    # PostgreSQL only: the most connections the bot holds open at once.
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
     content_dir: Path = Path("content")
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: LogLevel = "INFO"
@@ -49,7 +112,9 @@ class Settings(BaseSettings):
     content_admins: Annotated[frozenset[int], NoDecode] = frozenset()
     source_url: str | None = None
 
-    @field_validator("dev_guild_id", "discord_api_base", "discord_gateway_url", "source_url", mode="before")
+    @field_validator(
+        "dev_guild_id", "discord_api_base", "discord_gateway_url", "source_url", "database_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """Treat `DEV_GUILD_ID=` (as in a copied .env.example) as not set."""
@@ -76,6 +141,21 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("ws://", "wss://")):
             raise ValueError("must start with ws:// or wss://")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse a URL that names no database the bot can use (the message never shows the password)."""
+        if value is not None:
+            parse_database_url(value.get_secret_value())
+        return value
+
+    @property
+    def database(self) -> DatabaseTarget:
+        """Return the database to use: DATABASE_URL when set, else the SQLite file DATABASE_PATH."""
+        if self.database_url is None:
+            return DatabaseTarget("sqlite", path=self.database_path)
+        return parse_database_url(self.database_url.get_secret_value())
 
     @field_validator("content_admins", mode="before")
     @classmethod
@@ -110,6 +190,9 @@ def describe_settings_error(exc: ValidationError) -> str:
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
         expected = _EXPECTED.get(field, error["msg"])
-        shown = "" if field == "discord_token" else f" (got {str(error.get('input'))[:60]!r})"
+        given = str(error.get("input"))
+        if field == "database_url":
+            given = redact_url(given)
+        shown = "" if field == "discord_token" else f" (got {given[:60]!r})"
         sentences.append(f"Setting {field.upper()} is invalid: it must be {expected}{shown}.")
     return " ".join(sentences)

@@ -15,6 +15,9 @@ from typing import Any, Literal, Self
 import aiosqlite
 
 from bot.db import migrations
+from bot.db.base import RollBack
+
+__all__ = ["Connection", "RollBack"]
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +25,8 @@ log = logging.getLogger(__name__)
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar("in_transaction", default=False)
 
 
-class RollBack(Exception):
-    """Raised inside `transaction()` to undo it quietly."""
-
-
 class Connection:
-    """The SQLite connection. Open it with `open(path)` (in the subclass `Database`), which also migrates it."""
+    """The SQLite connection. Open it with `open(path)` (in `Database.open`), which also migrates it."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn

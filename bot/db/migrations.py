@@ -1,4 +1,8 @@
-"""Schema migrations: numbered SQL files applied in order, each atomically with its version bump."""
+"""Schema migrations: numbered SQL files applied in order, each atomically with its version bump.
+
+Each backend has its own history, `migrations/sqlite/` and `migrations/postgresql/`, numbered alike. This module
+finds and checks the files of either, and applies SQLite's; bot/db/postgres.py applies PostgreSQL's.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Literal
 
 import aiosqlite
 
@@ -18,39 +23,42 @@ log = logging.getLogger(__name__)
 
 # The top-level migrations/ folder is shipped inside the built package under this name (pyproject.toml maps it).
 PACKAGE = "bot.sql_migrations"
+Dialect = Literal["sqlite", "postgresql"]
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 @dataclass(frozen=True, slots=True)
 class Migration:
-    """One migration file: its version number, file name, SQL text and that text split into statements."""
+    """One migration file: its version number, file name and SQL text."""
 
     version: int
     name: str
     sql: str
-    statements: tuple[str, ...]
 
 
 class MigrationError(StartupError):
     """The migration files or the database's schema version are not what this bot can run with."""
 
 
-def migrations_folder() -> Traversable:
-    """Return the folder of migration files, wherever the code runs from.
+def migrations_folder(dialect: Dialect = "sqlite") -> Traversable:
+    """Return the folder of one backend's migration files, wherever the code runs from.
 
     Installed (a wheel, or `pip install -e .`), the files are package data of `bot.sql_migrations`. Run from a
     source tree that was not installed, as in the Docker image (/app/bot beside /app/migrations), that package
-    does not exist, and the files are the migrations/ folder beside the `bot` package.
+    does not exist, and the files are in the migrations/ folder beside the `bot` package.
     """
     try:
-        return importlib.resources.files(PACKAGE)
+        return importlib.resources.files(PACKAGE) / dialect
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "migrations"
+        return Path(__file__).resolve().parents[2] / "migrations" / dialect
 
 
-def discover(directory: Traversable | None = None) -> list[Migration]:
-    """Read `NNNN_name.sql` files, checking there is at least one and the numbering starts at 1 without gaps."""
-    folder = directory if directory is not None else migrations_folder()
+def discover(directory: Traversable | None = None, dialect: Dialect = "sqlite") -> list[Migration]:
+    """Read `NNNN_name.sql` files, checking there is at least one and the numbering starts at 1 without gaps.
+
+    `directory` defaults to the folder of `dialect`'s migrations.
+    """
+    folder = directory if directory is not None else migrations_folder(dialect)
     try:
         files = sorted((item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda i: i.name)
     except OSError:
@@ -66,7 +74,7 @@ def discover(directory: Traversable | None = None) -> list[Migration]:
         if not match:
             raise MigrationError(f"Migration file {item.name} must be named like 0001_short_name.sql.")
         sql = item.read_text(encoding="utf-8")
-        migrations.append(Migration(int(match.group(1)), item.name, sql, split_statements(sql)))
+        migrations.append(Migration(int(match.group(1)), item.name, sql))
     for expected, migration in enumerate(migrations, start=1):
         if migration.version != expected:
             raise MigrationError(f"Migration {migration.name} should be number {expected:04d}: no gaps allowed.")
@@ -100,10 +108,11 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def _newer_database(current: int, latest: int) -> MigrationError:
+def newer_database(current: int, latest: int, elsewhere: str = "point DATABASE_PATH at another file") -> MigrationError:
+    """Return the error for a database whose schema is newer than this bot's migrations."""
     return MigrationError(
         f"The database is at schema version {current}, but this bot only knows versions up to {latest}: "
-        "it was written by a newer version of the bot. Upgrade the bot, or point DATABASE_PATH at another file."
+        f"it was written by a newer version of the bot. Upgrade the bot, or {elsewhere}."
     )
 
 
@@ -120,18 +129,18 @@ async def migrate(conn: aiosqlite.Connection, migrations: list[Migration]) -> in
     latest = migrations[-1].version if migrations else 0
     current = await schema_version(conn)
     if current > latest:
-        raise _newer_database(current, latest)
+        raise newer_database(current, latest)
     for migration in migrations[current:]:
         try:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 current = await schema_version(conn)
                 if current > latest:
-                    raise _newer_database(current, latest)
+                    raise newer_database(current, latest)
                 if current >= migration.version:
                     await conn.execute("ROLLBACK")
                     continue  # another process applied it while we waited for the write lock
-                for statement in migration.statements:
+                for statement in split_statements(migration.sql):
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {migration.version:d}")
                 await conn.execute("COMMIT")

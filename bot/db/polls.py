@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.db.connection import Connection
+from bot.db.base import Storage
 from bot.db.rows import from_row, parse_datetime, to_sql
 from bot.domain.pdoom import PollRound, PollSettings, RoundAlreadyOpen, RoundClosed, Submission
 
@@ -12,7 +12,7 @@ from bot.domain.pdoom import PollRound, PollSettings, RoundAlreadyOpen, RoundClo
 class PollQueries:
     """P(Doom) rounds, votes and settings."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Storage) -> None:
         self._db = db
 
     async def open_round(

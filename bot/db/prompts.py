@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.db.connection import Connection, RollBack
+from bot.db.base import RollBack, Storage
 from bot.db.rows import from_row, parse_datetime, to_sql
 from bot.domain.content import StarterPrompt
 from bot.domain.prompts import PostStats, Prompt, PromptPost, PromptStatus
@@ -14,7 +14,7 @@ from bot.domain.prompts import PostStats, Prompt, PromptPost, PromptStatus
 class PromptQueries:
     """The prompt queue and its posts."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Storage) -> None:
         self._db = db
 
     async def import_starter_prompts(self, guild_id: int, starters: Iterable[StarterPrompt], now: datetime) -> int:
@@ -99,16 +99,16 @@ class PromptQueries:
     ) -> list[Prompt]:
         """Return a page of a server's prompts, oldest first, optionally of one status."""
         rows = await self._db.fetchall(
-            "SELECT * FROM prompts WHERE guild_id = ? AND (? IS NULL OR status = ?) "
+            "SELECT * FROM prompts WHERE guild_id = ? AND status = coalesce(?, status) "
             "ORDER BY created_at, id LIMIT ? OFFSET ?",
-            (guild_id, status, status, limit, offset),
+            (guild_id, status, limit, offset),
         )
         return [from_row(Prompt, row) for row in rows]
 
     async def count_prompts(self, guild_id: int, status: PromptStatus | None = None) -> int:
         """Count a server's prompts, optionally of one status."""
         row = await self._db.fetchone(
-            "SELECT count(*) FROM prompts WHERE guild_id = ? AND (? IS NULL OR status = ?)", (guild_id, status, status)
+            "SELECT count(*) FROM prompts WHERE guild_id = ? AND status = coalesce(?, status)", (guild_id, status)
         )
         return int(row[0]) if row else 0
 
@@ -145,7 +145,7 @@ class PromptQueries:
                 )
                 row = await self._db.fetchone(
                     "INSERT INTO prompt_posts (guild_id, occurrence, prompt_id, channel_id, status, claimed_at, "
-                    "wants_thread, deadline) SELECT ?, ?, ?, ?, 'claimed', ?, ?, ? WHERE ? "
+                    "wants_thread, deadline) SELECT ?, ?, ?, ?, 'claimed', ?, ?, ? WHERE ? = 1 "
                     "ON CONFLICT (guild_id, occurrence) DO NOTHING RETURNING *",
                     (
                         guild_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.db.connection import Connection
+from bot.db.base import Storage
 from bot.db.rows import from_row, parse_datetime, to_sql
 from bot.domain.prompts import Schedule
 from bot.domain.schedule import Occurrence
@@ -31,7 +31,7 @@ SAVED_COLUMNS = (
 class ScheduleQueries:
     """Each server's prompt schedule."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Storage) -> None:
         self._db = db
 
     async def save_schedule(self, schedule: Schedule) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.db.connection import Connection
+from bot.db.base import Storage
 
 
 class StateQueries:
     """Bot-wide state."""
 
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Storage) -> None:
         self._db = db
 
     async def get_meta(self, key: str) -> str | None:

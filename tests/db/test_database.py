@@ -1,4 +1,4 @@
-"""The Database class against a real temporary SQLite file."""
+"""The Database class against each backend: a temporary SQLite file, and a new PostgreSQL database."""
 
 import asyncio
 from pathlib import Path
@@ -54,6 +54,7 @@ async def synchronous_of(database: Database) -> int:
     return int(rows[0][0])
 
 
+@pytest.mark.sqlite_only  # PRAGMA synchronous is SQLite's own
 async def test_commits_are_synced_fully_by_default(db: Database, tmp_path: Path) -> None:
     """A new database runs with synchronous=FULL (2), and with NORMAL (1) only when asked."""
     assert await synchronous_of(db) == 2

@@ -1,4 +1,4 @@
-"""Migrations apply in order, atomically, and a newer database is refused."""
+"""SQLite migrations apply in order, atomically, and a newer database is refused (PostgreSQL's: test_postgres.py)."""
 
 import asyncio
 import sqlite3
@@ -9,6 +9,8 @@ import aiosqlite
 import pytest
 
 from bot.db import Database, migrations
+
+pytestmark = pytest.mark.sqlite_only  # these read the SQLite file itself (sqlite_master, PRAGMA user_version)
 
 
 def schema_of(path: Path) -> list[tuple[str, str]]:

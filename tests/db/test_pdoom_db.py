@@ -1,4 +1,4 @@
-"""P(Doom) queries against a real SQLite file: rounds, votes, current answers, scoping, forgetting."""
+"""P(Doom) queries against each backend: rounds, votes, current answers, scoping, forgetting."""
 
 import asyncio
 import sqlite3
@@ -9,6 +9,7 @@ import pytest
 
 from bot.db import Database, migrations
 from bot.domain.pdoom import RoundAlreadyOpen, RoundClosed
+from tests.db.errors import CHECK_FAILED, CONSTRAINT_ERRORS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 GUILD, OTHER_GUILD = 100, 200
@@ -41,6 +42,15 @@ async def test_rounds_are_numbered_per_server_and_one_open_at_a_time(db: Databas
     assert second.number == 2
     assert (await db.polls.get_round_by_number(GUILD, 2)) == second
     assert await db.polls.get_round_by_number(OTHER_GUILD, 2) is None
+
+
+async def test_rounds_opened_at_once_in_one_server_leave_one_open(db: Database) -> None:
+    """Five admins opening a round at the same moment: one round opens, the others are told one is open."""
+    results = await asyncio.gather(*(open_round(db) for _ in range(5)), return_exceptions=True)
+    opened = [result for result in results if not isinstance(result, BaseException)]
+    assert len(opened) == 1 and opened[0].number == 1
+    assert all(isinstance(result, RoundAlreadyOpen) for result in results if result not in opened)
+    assert [r.number for r in await db.polls.rounds(GUILD)] == [1]
 
 
 async def test_answering_again_updates_and_keeps_every_submission(db: Database) -> None:
@@ -114,7 +124,7 @@ async def test_a_refused_results_post_settles_the_results_step(db: Database) -> 
     assert [r.id for r in await db.polls.rounds_due(NOW)] == [poll.id]
     await db.polls.set_poll_message_closed(poll.id)
     assert await db.polls.rounds_due(NOW) == []
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):  # refused and posted at once is not a state
+    with pytest.raises(CONSTRAINT_ERRORS, match=CHECK_FAILED):  # refused and posted at once is not a state
         await db.polls.set_results_message(poll.id, 555)
 
 
@@ -131,7 +141,7 @@ async def test_min_respondents_defaults_to_five_and_is_stored_per_server(db: Dat
 async def test_min_respondents_below_three_is_refused_by_the_schema(db: Database, minimum: int) -> None:
     """The table's CHECK refuses a minimum below 3, whatever the caller does, and keeps the old value."""
     await db.polls.set_pdoom_min_respondents(GUILD, 6)
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(CONSTRAINT_ERRORS, match=CHECK_FAILED):
         await db.polls.set_pdoom_min_respondents(GUILD, minimum)
     assert (await db.polls.pdoom_settings(GUILD)).min_respondents == 6
 
@@ -149,6 +159,7 @@ async def test_forget_deletes_one_members_estimates_in_one_server(db: Database) 
     assert await db.polls.answers_by_round(GUILD) == {here.id: {8: 0.4}}
 
 
+@pytest.mark.sqlite_only  # reads the file with a second connection
 async def test_a_recorded_vote_is_committed_before_returning(db: Database, tmp_path: Path) -> None:
     """As soon as record_vote returns, another connection (another process after a crash) sees the vote."""
     poll = await open_round(db)

@@ -1,4 +1,4 @@
-"""Prompt queries against a real SQLite file: imports, claims, failures, schedules and engagement."""
+"""Prompt queries against each backend: imports, claims, failures, schedules and engagement."""
 
 from datetime import UTC, date, datetime, time, timedelta
 

@@ -20,12 +20,14 @@ import pytest
 from bot.db import Database, migrations
 from tests.processes import ROOT, command_environment
 
-# Opens a new database in the working folder and reports where the code came from and what the file contains.
+# Opens a new database in the working folder and reports where the code came from and what the file contains,
+# and which PostgreSQL migrations the code finds (SQLite's are proven by the tables they create).
 PROBE = """
 import asyncio, json, sqlite3, sys
 from pathlib import Path
 import bot
 from bot.db import Database
+from bot.db.migrations import migrations_folder
 
 async def main():
     await (await Database.open(Path("new.sqlite3"))).close()
@@ -41,6 +43,7 @@ print(json.dumps({
     "modules": sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")),
     "tables": tables,
     "version": version,
+    "postgresql": sorted(item.name for item in migrations_folder("postgresql").iterdir()),
 }))
 """
 
@@ -75,6 +78,11 @@ def probe(python: str, cwd: Path) -> dict[str, object]:
     assert result.returncode == 0, result.stderr
     report: dict[str, object] = json.loads(result.stdout)
     return report
+
+
+def postgresql_migrations() -> list[str]:
+    """Return the file names of the checkout's PostgreSQL migrations."""
+    return [migration.name for migration in migrations.discover(dialect="postgresql")]
 
 
 def source_modules() -> list[str]:
@@ -128,6 +136,7 @@ async def test_a_wheel_install_migrates_a_new_database(tmp_path: Path) -> None:
     assert report["modules"] == source_modules(), "a module under bot/ is missing from pyproject's package list"
     assert report["version"] == len(migrations.discover())
     assert report["tables"] == await expected_tables(tmp_path)
+    assert report["postgresql"] == postgresql_migrations()
 
 
 async def test_an_editable_install_migrates_a_new_database(tmp_path: Path) -> None:
@@ -145,6 +154,7 @@ async def test_an_editable_install_migrates_a_new_database(tmp_path: Path) -> No
     assert report["package"] == str(ROOT / "bot")
     assert report["version"] == len(migrations.discover())
     assert report["tables"] == await expected_tables(tmp_path)
+    assert report["postgresql"] == postgresql_migrations()
 
 
 async def test_the_docker_layout_migrates_a_new_database(tmp_path: Path) -> None:
@@ -156,3 +166,4 @@ async def test_the_docker_layout_migrates_a_new_database(tmp_path: Path) -> None
     assert report["package"] == str(app / "bot")
     assert report["version"] == len(migrations.discover())
     assert report["tables"] == await expected_tables(tmp_path)
+    assert report["postgresql"] == postgresql_migrations()

@@ -5,12 +5,14 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StartupError
-from bot.settings import load_settings
+from bot.settings import DatabaseTarget, load_settings, redact_url
 
 SETTING_NAMES = (
     "DISCORD_TOKEN",
     "DATABASE_PATH",
     "DATABASE_SYNCHRONOUS",
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
     "CONTENT_DIR",
     "DEV_GUILD_ID",
     "LOG_LEVEL",
@@ -68,6 +70,10 @@ def test_reads_dotenv_file(tmp_path: Path) -> None:
         ("DISCORD_GATEWAY_URL", "https://not-a-websocket"),
         ("CONTENT_ADMINS", "alice,bob"),
         ("DATABASE_SYNCHRONOUS", "OFF"),
+        ("DATABASE_URL", "mysql://bot:pw@db/bot"),
+        ("DATABASE_URL", "sqlite://data/bot.sqlite3"),
+        ("DATABASE_URL", "postgresql://bot:pw@db:port/bot"),
+        ("DATABASE_POOL_SIZE", "0"),
     ],
 )
 def test_invalid_values_fail_with_a_sentence_naming_the_setting(
@@ -94,3 +100,60 @@ def test_database_synchronous_may_be_lowered(monkeypatch: pytest.MonkeyPatch) ->
     """DATABASE_SYNCHRONOUS=normal (any case) lowers durability to NORMAL."""
     monkeypatch.setenv("DATABASE_SYNCHRONOUS", "normal")
     assert load_settings().database_synchronous == "NORMAL"
+
+
+def test_without_database_url_the_sqlite_file_is_database_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset (or empty) DATABASE_URL leaves DATABASE_PATH in charge, as before the setting existed."""
+    assert load_settings().database == DatabaseTarget("sqlite", path=Path("data/bot.sqlite3"))
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("DATABASE_PATH", "other/bot.sqlite3")
+    assert load_settings().database == DatabaseTarget("sqlite", path=Path("other/bot.sqlite3"))
+    assert load_settings().database_pool_size == 10
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///data/bot.sqlite3", DatabaseTarget("sqlite", path=Path("data/bot.sqlite3"))),
+        ("sqlite:////var/lib/bot/bot.sqlite3", DatabaseTarget("sqlite", path=Path("/var/lib/bot/bot.sqlite3"))),
+        ("postgresql://bot:pw@db:5432/bot", DatabaseTarget("postgresql", url="postgresql://bot:pw@db:5432/bot")),
+        ("postgres://bot@db/bot", DatabaseTarget("postgresql", url="postgres://bot@db/bot")),
+    ],
+)
+def test_database_url_selects_the_backend(monkeypatch: pytest.MonkeyPatch, url: str, expected: DatabaseTarget) -> None:
+    """postgresql:// and postgres:// select PostgreSQL; sqlite:/// (three slashes: relative, four: absolute) a file."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    settings = load_settings()
+    assert settings.database == expected
+    assert settings.database_pool_size == 3
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bot:hunter2@db:5432/bot", "postgresql://bot:***@db:5432/bot"),
+        ("postgresql://bot:hun/ter@2@db/bot?sslmode=require", "postgresql://bot:***@db/bot?sslmode=require"),
+        ("postgresql://db/bot?user=bot&password=hunter2", "postgresql://db/bot?user=bot&password=***"),
+        ("postgresql://bot@db/bot", "postgresql://bot@db/bot"),
+    ],
+)
+def test_the_redacted_url_hides_the_password(url: str, shown: str) -> None:
+    """The display form of a URL keeps everything but the password, even one holding '/' or '@'."""
+    assert redact_url(url) == shown
+    assert DatabaseTarget("postgresql", url=url).redacted == shown
+    assert "hunter2" not in repr(DatabaseTarget("postgresql", url=url))
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://bot:hunter2@db:port/bot", "postgresql://bot:hun/ter2@db/bot", "mysql://bot:hunter2@db/bot"]
+)
+def test_a_malformed_database_url_is_named_without_its_password(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """A bad DATABASE_URL is one sentence naming the setting; neither it nor the settings' repr shows the password."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(StartupError) as caught:
+        load_settings()
+    assert "Setting DATABASE_URL is invalid" in str(caught.value)
+    assert "hunter2" not in str(caught.value) and "hun/ter2" not in str(caught.value)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2@db/bot")
+    assert "hunter2" not in repr(load_settings())
