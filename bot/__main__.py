@@ -155,8 +155,11 @@ def database_lock(path: Path) -> Iterator[None]:
 
 
 async def open_database(settings: Settings) -> Database:
-    """Open and migrate the database, turning a file SQLite cannot use into a sentence naming DATABASE_PATH."""
-    path = settings.database_path
+    """Open and migrate the database, turning one that cannot be used into a sentence naming the setting."""
+    target = settings.database
+    if target.url is not None:
+        return await open_postgres(target.url, target.redacted, settings.database_pool_size)
+    path = settings.database_path if target.path is None else target.path
     try:
         return await Database.open(path, synchronous=settings.database_synchronous)
     except sqlite3.DatabaseError as exc:  # (a MigrationError is already a StartupError with its own sentence)
@@ -168,6 +171,30 @@ async def open_database(settings: Settings) -> Database:
         raise StartupError(f"DATABASE_PATH={path} cannot be opened: {exc}.") from None
     except OSError as exc:
         raise StartupError(f"DATABASE_PATH={path} cannot be opened: {exc.strerror or exc}.") from None
+
+
+async def open_postgres(url: str, redacted: str, pool_size: int) -> Database:
+    """Connect to PostgreSQL and migrate, naming DATABASE_URL (password replaced by ***) when that fails."""
+    import asyncpg  # here: a SQLite-only bot never loads it
+
+    setting = f"DATABASE_URL={redacted}"
+    try:
+        return await Database.open(url, pool_size=pool_size)
+    except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
+        raise StartupError(f"{setting}: the PostgreSQL server refused the user or password ({exc}).") from None
+    except asyncpg.InvalidCatalogNameError:
+        raise StartupError(
+            f"{setting}: that database does not exist on the PostgreSQL server; create it (CREATE DATABASE) "
+            "or correct the name in DATABASE_URL."
+        ) from None
+    except asyncpg.PostgresError as exc:
+        raise StartupError(f"{setting} cannot be used: {exc}.") from None
+    except OSError as exc:  # refused, unknown host, unreachable network, or no answer in time (TimeoutError)
+        reason = exc.strerror or str(exc) or "no answer in time"
+        raise StartupError(
+            f"{setting}: the PostgreSQL server cannot be reached ({reason}); check the host and port in "
+            "DATABASE_URL, and that the server is running."
+        ) from None
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -234,11 +261,15 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
     token = settings.require_token()
     # Content first: started from the wrong folder, the bot must stop before it creates a database there.
     library = Library.build(load_content_or_fail(settings.content_dir))
-    check_database_path(settings.database_path)
+    target = settings.database
+    if target.path is not None:
+        check_database_path(target.path)
     # The bot has no voice features: discord.py's own switch keeps it from warning that voice libraries are absent.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    with database_lock(settings.database_path):
+    # The single-instance guard locks the SQLite file only: a PostgreSQL database has no file to lock, so two
+    # processes on one PostgreSQL database are not refused yet (per-shard leases are a later step).
+    with database_lock(target.path) if target.path is not None else contextlib.nullcontext():
         async with await open_database(settings) as db:
             with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
                 bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)

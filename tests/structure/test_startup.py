@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL, database_url
 from tests.processes import ROOT, run_command
 
 VALID_CONTENT = ROOT / "tests" / "fixtures" / "content" / "valid"
@@ -103,3 +104,20 @@ def test_a_wrong_content_dir_creates_no_database(tmp_path: Path) -> None:
     line = the_sentence(result)
     assert "content: is not a folder (check CONTENT_DIR)" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_postgresql_server_is_named_without_the_password(tmp_path: Path) -> None:
+    """A DATABASE_URL whose server does not answer stops start-up with one sentence, its password replaced by ***."""
+    result = start(tmp_path, DATABASE_URL="postgresql://bot:hunter2@127.0.0.1:1/bot")
+    line = the_sentence(result)
+    assert "DATABASE_URL=postgresql://bot:***@127.0.0.1:1/bot: the PostgreSQL server cannot be reached" in line
+    assert "hunter2" not in result.stderr + result.stdout
+    assert list(tmp_path.iterdir()) == []  # no SQLite file or lock was made on the side
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIP_REASON)
+def test_a_missing_postgresql_database_is_named(tmp_path: Path) -> None:
+    """A DATABASE_URL naming a database the server does not have stops start-up saying so."""
+    url = database_url("no_such_database_for_the_bot")
+    line = the_sentence(start(tmp_path, DATABASE_URL=url))
+    assert f"DATABASE_URL={url}: that database does not exist" in line
