@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from bot.domain.content_loader import load_content
 from bot.domain.search import Library
 from bot.settings import Settings
 from tests.clock import FakeClock
+from tests.conftest import create_database, drop_database, new_database_name
 from tests.fakediscord import Channel, FakeDiscord, Guild, Member, Permissions, connected_client, running_fake
 
 T = TypeVar("T")
@@ -78,6 +80,8 @@ class BotRunner:
         fake.world.next_id.clock = lambda: self.clock.now().timestamp()
         self.bot: AlignmentBot | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+        #: Set by the `runner` fixture when E2E_BACKEND=postgresql: the bot's database is there instead.
+        self.postgres_url: str | None = None
 
     def settings(self) -> Settings:
         """Build the settings a real deployment would have, pointed at the fake."""
@@ -94,7 +98,7 @@ class BotRunner:
         """Open the database, load content, connect the bot and wait until it is ready."""
         settings = self.settings()
         stack = contextlib.AsyncExitStack()
-        db = await stack.enter_async_context(await Database.open(settings.database_path))
+        db = await stack.enter_async_context(await Database.open(self.postgres_url or settings.database_path))
         bot = AlignmentBot(
             settings=settings,
             db=db,
@@ -172,10 +176,20 @@ def server(fake: FakeDiscord) -> Server:
 
 @pytest.fixture
 async def runner(fake: FakeDiscord, server: Server, tmp_path: Path) -> AsyncIterator[BotRunner]:
-    """Return a bot runner (not started) that is stopped after the test."""
+    """Return a bot runner (not started) that is stopped after the test.
+
+    With E2E_BACKEND=postgresql (and TEST_DATABASE_URL), its database is a new PostgreSQL database instead of a
+    SQLite file; tests that open the SQLite file themselves do not apply then.
+    """
     bot_runner = BotRunner(fake, tmp_path)
+    name = None
+    if os.environ.get("E2E_BACKEND") == "postgresql":
+        name = new_database_name()
+        bot_runner.postgres_url = await create_database(name)
     yield bot_runner
     await bot_runner.stop()
+    if name is not None:
+        await drop_database(name)
 
 
 @pytest.fixture
