@@ -56,3 +56,18 @@ END;
 $$;
 CREATE TRIGGER pdoom_votes_set_current AFTER INSERT ON pdoom_votes
     FOR EACH ROW EXECUTE FUNCTION pdoom_votes_set_current();
+
+-- A vote counts only while its round is open. SQLite's single writer puts every vote strictly before or after a
+-- round's close; here FOR SHARE does it: a vote and a close of the same round wait for each other, and a vote that
+-- waited sees the close and is skipped (INSERT ... RETURNING then returns no row: the bot says the round closed).
+CREATE FUNCTION pdoom_votes_round_open() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM pdoom_rounds WHERE id = NEW.round_id AND closed_at IS NULL FOR SHARE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER pdoom_votes_round_open BEFORE INSERT ON pdoom_votes
+    FOR EACH ROW EXECUTE FUNCTION pdoom_votes_round_open();

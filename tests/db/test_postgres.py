@@ -4,6 +4,7 @@ The queries themselves are tested on both backends by the other files in tests/d
 """
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,9 @@ import pytest
 
 from bot.db import Database, migrations
 from bot.db.postgres import changed_rows, numbered_placeholders
+from bot.domain.pdoom import RoundClosed
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def test_placeholders_are_numbered_in_order() -> None:
@@ -146,3 +150,50 @@ async def test_migration_turns_the_message_id_zero_into_the_refused_state(postgr
     async with await Database.open(postgres_database) as db:
         rounds = await db.polls.rounds(100)
     assert [(r.results_message_id, r.results_refused) for r in rounds] == [(None, True), (555, False)]
+
+
+async def waiting_for_a_lock(conn: asyncpg.Connection) -> bool:
+    """Return whether another session of this database waits for a row lock."""
+    return bool(
+        await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+    )
+
+
+async def test_a_vote_racing_a_close_waits_for_it_and_is_refused(postgres_database: str) -> None:
+    """A vote arriving while its round's close is being committed waits, then is refused (not counted after close).
+
+    On SQLite the single writer orders them; on PostgreSQL the votes trigger locks the round row (FOR SHARE).
+    """
+    async with await Database.open(postgres_database) as db:
+        poll = await db.polls.open_round(
+            guild_id=1,
+            channel_id=2,
+            question="q",
+            doom_definition="d",
+            horizon="h",
+            show_results_early=False,
+            opened_by=3,
+            now=NOW,
+            closes_at=None,
+        )
+        closer = await asyncpg.connect(postgres_database)
+        try:
+            closing = closer.transaction()
+            await closing.start()
+            await closer.execute("UPDATE pdoom_rounds SET closed_at = $1 WHERE id = $2", NOW.isoformat(), poll.id)
+            vote = asyncio.create_task(
+                db.polls.record_vote(round_id=poll.id, user_id=7, value=0.5, raw="50", source="button", now=NOW)
+            )
+            deadline = asyncio.get_running_loop().time() + 5
+            while not await waiting_for_a_lock(closer):
+                assert not vote.done(), "the vote went in without waiting for the close"
+                assert asyncio.get_running_loop().time() < deadline, "the vote never waited for the close"
+                await asyncio.sleep(0.01)
+            await closing.commit()
+        finally:
+            await closer.close()
+        with pytest.raises(RoundClosed):
+            await vote
+        assert await db.polls.current_answers(poll.id) == {}
