@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.bot import AlignmentBot
+from bot.domain.pdoom import bucket_estimate
 from tests.e2e.conftest import BotRunner, Server, eventually
 from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, Message, Permissions
 
@@ -144,7 +145,8 @@ async def test_two_simultaneous_clicks_leave_one_answer(fake: FakeDiscord, serve
     round_ = await bot.db.polls.latest_round(server.guild.id)
     assert round_ is not None
     current = await bot.db.polls.current_answers(round_.id)
-    assert list(current) == [server.member.id] and current[server.member.id] in (0.03, 0.825)
+    clicked = {bucket_estimate(1).value, bucket_estimate(6).value}  # whichever commit came last
+    assert list(current) == [server.member.id] and current[server.member.id] in clicked
     assert len(await bot.db.polls.submissions(server.guild.id, server.member.id)) == 2
 
 
@@ -339,6 +341,8 @@ async def test_results_posted_but_not_recorded_are_not_posted_again(
     fake: FakeDiscord, server: Server, runner: BotRunner
 ) -> None:
     """A crash between posting results and recording it is recovered by finding the message, not by reposting."""
+    if runner.postgres_url:
+        pytest.skip("simulates the crash by editing the SQLite file directly")
     await runner.start()
     await open_poll(fake, server)
     await (await fake.invoke(server.admin, "pdoom-admin close", channel=server.general)).reply()

@@ -277,9 +277,12 @@ async def test_starter_prompts_import_once_and_the_list_pages(
     fake: FakeDiscord, server: Server, bot: AlignmentBot
 ) -> None:
     """Starter prompts are imported on first run without duplicates; the list is paginated."""
-    await fake.sync()
     total = len(bot.library.store.prompts)
-    assert await bot.db.prompts.count_prompts(server.guild.id) == total
+
+    async def imported() -> bool:  # the scheduler's first pass imports them; wait for it, however fast the database
+        return await bot.db.prompts.count_prompts(server.guild.id) == total
+
+    await eventually(imported)
     again = await (await fake.invoke(server.admin, "prompts-admin import", channel=server.general)).reply()
     assert again.content == f"Imported 0 starter prompt(s); {total} were already here."
     listing = await (await fake.invoke(server.admin, "prompts-admin list", channel=server.general)).reply()
