@@ -4,6 +4,7 @@ python -m bot                  run the bot
 python -m bot --sync           run, and sync slash commands even if they look unchanged
 python -m bot content check [DIR]   validate the content folder (exit 0 when valid, 1 otherwise)
 python -m bot content show ID  print how a concept will look
+python -m bot db copy SOURCE TARGET [--replace]   copy every row from one database into another
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
 from bot.db import Database
 from bot.domain.content import ContentInvalid, ContentStore, concept_card
@@ -26,7 +28,7 @@ from bot.domain.content_loader import SCHEMA_FILES, json_schemas, load_content
 from bot.errors import StartupError
 from bot.log import setup_logging
 from bot.memory import settle_after_start
-from bot.settings import Settings, load_settings
+from bot.settings import DatabaseTarget, Settings, load_settings, parse_database_url, redact_url
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -51,7 +53,49 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     show = content.add_parser("show", help="print how a concept will look")
     show.add_argument("id", help="concept id, title or alias")
     content.add_parser("schema", help="write the JSON Schemas of the content files to CONTENT_DIR/schema")
+    database = sub.add_parser("db", help="work with the database").add_subparsers(dest="action", required=True)
+    copy = database.add_parser("copy", help="copy every row from one database into another, in one transaction")
+    copy.add_argument("source", type=database_argument, help="database URL or SQLite file to copy from (only read)")
+    copy.add_argument("target", type=database_argument, help="database URL or SQLite file to copy into")
+    copy.add_argument("--replace", action="store_true", help="delete the target's rows first instead of refusing")
     return parser.parse_args(argv)
+
+
+def database_argument(text: str) -> DatabaseTarget:
+    """Read a database URL (postgresql://, sqlite:///) or a plain SQLite file path; a bad one is a usage error."""
+    if "://" not in text:
+        return DatabaseTarget("sqlite", path=Path(text))
+    try:
+        return parse_database_url(text)
+    except ValueError as exc:  # argparse would quote the text, password included; this names it redacted
+        raise argparse.ArgumentTypeError(f"{redact_url(text)}: {exc}") from None
+
+
+def run_db_command(args: argparse.Namespace) -> int:
+    """Run `db copy`: the summary to stdout, progress and the one-sentence failure to stderr; return the exit code."""
+    from bot.db.copy import CopyError, copy_database, summary
+
+    for handler in logging.getLogger().handlers:  # stdout holds the summary alone; warnings join the progress
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+    logging.getLogger("bot.db").setLevel(logging.WARNING)  # the copy reports its own steps, not "Opened database"
+    # Every message names the databases redacted; this catches a password quoted back by a driver's error too.
+    secrets = [secret for t in (args.source, args.target) if t.url and (secret := urlsplit(t.url).password)]
+
+    def say(text: str, stream: TextIO) -> None:
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        print(text, file=stream, flush=True)
+
+    try:
+        copied = asyncio.run(
+            copy_database(args.source, args.target, replace=args.replace, progress=lambda line: say(line, sys.stderr))
+        )
+    except CopyError as exc:
+        say(str(exc), sys.stderr)
+        return 1
+    say(f"{args.source.redacted} -> {args.target.redacted}\n{summary(copied)}", sys.stdout)
+    return 0
 
 
 def load_content_or_fail(directory: Path) -> ContentStore:
@@ -306,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             code = run_content_command(args, settings)
             sys.stdout.flush()  # here, inside the try, rather than at exit where a broken pipe can't be caught
             return code
+        if args.command == "db":
+            return run_db_command(args)
         with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the signal handlers are in place
             asyncio.run(run_bot(settings, force_sync=args.sync))
     except StartupError as exc:
