@@ -266,7 +266,7 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def run_until_stopped(bot: commands.Bot, token: str, stop: asyncio.Event) -> None:
+async def run_until_stopped(bot: commands.AutoShardedBot, token: str, stop: asyncio.Event) -> None:
     """Run the bot until it ends by itself (raising any error) or `stop` is set, then close it."""
     if stop.is_set():
         return
@@ -287,7 +287,7 @@ async def run_until_stopped(bot: commands.Bot, token: str, stop: asyncio.Event) 
         log.debug("The bot stopped while starting: %r", running.exception())
 
 
-async def settle_when_ready(bot: commands.Bot) -> None:
+async def settle_when_ready(bot: commands.AutoShardedBot) -> None:
     """Once the bot is first ready, and start-up's work is done, tidy the process's memory (bot/memory.py)."""
     await bot.wait_until_ready()
     settle_after_start()

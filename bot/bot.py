@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.domain.search import Library
+from bot.domain.shards import ShardScope, describe_shard_ids
 from bot.faults import is_transient
 from bot.settings import Settings
 from bot.tree import AppCommandTree
@@ -70,8 +71,12 @@ def command_set_hash(payload: list[dict[str, object]]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class AlignmentBot(commands.Bot):
-    """The bot. Dependencies are passed in from `main()`; nothing is read from the environment here."""
+class AlignmentBot(commands.AutoShardedBot):
+    """The bot. Dependencies are passed in from `main()`; nothing is read from the environment here.
+
+    Sharded even when small: one process runs SHARD_IDS out of SHARD_COUNT shards, or, with neither set, as many as
+    Discord recommends (one below 2,500 servers), all in this process.
+    """
 
     def __init__(
         self,
@@ -91,8 +96,13 @@ class AlignmentBot(commands.Bot):
             # Nothing the bot sends may ping anyone unless that one send opts in explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
+            # None (discord.py's default, though its stubs say list) runs every shard of the count.
+            shard_ids=sorted(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
         )
         self.settings = settings
+        #: The servers whose background work (closing rounds, posting prompts) this process does.
+        self.shard_scope: ShardScope = settings.shard_scope
         self.db = db
         # Replaced wholesale by /content reload; cogs read `bot.library` at use time, never keep a copy.
         self.library = library
@@ -106,11 +116,19 @@ class AlignmentBot(commands.Bot):
             await self.load_extension(extension)
         await self.sync_commands()
 
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process looks after a server: always, unless SHARD_IDS leaves the server's shard to another."""
+        return self.shard_scope.owns(guild_id)
+
     async def sync_commands(self) -> bool:
         """Sync to DEV_GUILD_ID, or globally; skip when the command set is unchanged since the last sync.
 
-        Returns whether a sync request was sent. `--sync` (force_sync) always sends one.
+        Returns whether a sync request was sent. `--sync` (force_sync) always sends one, except in a process without
+        shard 0: commands belong to the application, not to a shard, so only shard 0's process syncs them.
         """
+        if not self.owns_shard_zero:
+            log.info("Not syncing commands: the process that runs shard 0 does")
+            return False
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -150,13 +168,25 @@ class AlignmentBot(commands.Bot):
             log.info("Could not read channel %s to look for an earlier post", channel_id)
         return None
 
+    @property
+    def owns_shard_zero(self) -> bool:
+        """Whether this process runs shard 0 (which also carries direct messages)."""
+        return self.shard_scope.ids is None or 0 in self.shard_scope.ids
+
     def uptime(self) -> float:
         """Return seconds since the bot object was created."""
         return (self.clock.now() - self.started_at).total_seconds()
 
     async def on_ready(self) -> None:
-        """Log who we are and how many servers we serve."""
-        log.info("Ready as %s (id=%s) in %d servers", self.user, self.user.id if self.user else "?", len(self.guilds))
+        """Log who we are, how many servers we serve and on which shards (all of them are ready by now)."""
+        log.info(
+            "Ready as %s (id=%s) in %d servers on shards %s of %s",
+            self.user,
+            self.user.id if self.user else "?",
+            len(self.guilds),
+            describe_shard_ids(frozenset(self.shards)),
+            self.shard_count,
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         """Ignore messages: this bot has slash commands only, and no prefix commands to process."""

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.shards import EVERY_SHARD, ShardScope, parse_shard_ids
 from bot.errors import StartupError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -28,7 +30,12 @@ _EXPECTED = {
     "database_url": "a URL such as postgresql://user:password@host:5432/dbname or sqlite:///data/bot.sqlite3, or empty",
     "database_pool_size": "a whole number from 1 to 1000",
     "content_dir": "a folder path",
+    "shard_count": "a whole number of shards, 1 or more, or empty",
+    "shard_ids": "a list of shard ids and ranges such as 0-3, 4,5,6 or 0-1,3, or empty",
 }
+
+# The error type of a rule whose own sentence says what is wrong (shown as it is, instead of `_EXPECTED`).
+_SETTING_RULE = "setting_rule"
 
 
 def redact_url(text: str) -> str:
@@ -111,9 +118,18 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     content_admins: Annotated[frozenset[int], NoDecode] = frozenset()
     source_url: str | None = None
+    # Optional: how many shards the bot runs in all, and (with several processes) which of them this process runs.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[frozenset[int] | None, NoDecode] = None
 
     @field_validator(
-        "dev_guild_id", "discord_api_base", "discord_gateway_url", "source_url", "database_url", mode="before"
+        "dev_guild_id",
+        "discord_api_base",
+        "discord_gateway_url",
+        "source_url",
+        "database_url",
+        "shard_count",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
@@ -157,6 +173,43 @@ class Settings(BaseSettings):
             return DatabaseTarget("sqlite", path=self.database_path)
         return parse_database_url(self.database_url.get_secret_value())
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: Any) -> Any:
+        """Parse `SHARD_IDS=0-1,3` into a set of ids; empty is unset."""
+        if isinstance(value, str):
+            return parse_shard_ids(value) if value.strip() else None
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_fit_the_count(cls, value: frozenset[int] | None, info: ValidationInfo) -> frozenset[int] | None:
+        """Require SHARD_COUNT with SHARD_IDS, and every id below it."""
+        if value is None or "shard_count" not in info.data:  # (an invalid SHARD_COUNT is reported on its own)
+            return value
+        count = info.data["shard_count"]
+        if count is None:
+            raise PydanticCustomError(
+                _SETTING_RULE, "it needs SHARD_COUNT, the number of shards of all processes together, set too"
+            )
+        if not value:
+            raise PydanticCustomError(_SETTING_RULE, "it must name at least one shard")
+        too_high = sorted(shard_id for shard_id in value if shard_id >= count)
+        if too_high:
+            raise PydanticCustomError(
+                _SETTING_RULE,
+                "shard {shard} does not exist with SHARD_COUNT={count}: shard ids run from 0 to {last}",
+                {"shard": too_high[0], "count": count, "last": count - 1},
+            )
+        return value
+
+    @property
+    def shard_scope(self) -> ShardScope:
+        """Return the servers this process looks after: every one unless SHARD_IDS names some of the shards."""
+        if self.shard_ids is None or self.shard_count is None:
+            return EVERY_SHARD
+        return ShardScope(self.shard_count, self.shard_ids)
+
     @field_validator("content_admins", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
@@ -194,5 +247,8 @@ def describe_settings_error(exc: ValidationError) -> str:
         if field == "database_url":
             given = redact_url(given)
         shown = "" if field == "discord_token" else f" (got {given[:60]!r})"
-        sentences.append(f"Setting {field.upper()} is invalid: it must be {expected}{shown}.")
+        if error["type"] == _SETTING_RULE:
+            sentences.append(f"Setting {field.upper()} is invalid: {error['msg']}{shown}.")
+        else:
+            sentences.append(f"Setting {field.upper()} is invalid: it must be {expected}{shown}.")
     return " ".join(sentences)

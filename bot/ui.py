@@ -24,7 +24,7 @@ CogT = TypeVar("CogT", bound=commands.Cog)
 def cog_for(interaction: discord.Interaction[Any], cog_type: type[CogT], unavailable: str) -> CogT:
     """Return the loaded cog of `cog_type`, or tell the member (with `unavailable`) that the feature is off."""
     client = interaction.client
-    cog = client.get_cog(cog_type.__cog_name__) if isinstance(client, commands.Bot) else None
+    cog = client.get_cog(cog_type.__cog_name__) if isinstance(client, AlignmentBot) else None
     if not isinstance(cog, cog_type):
         raise UserFacingError(unavailable)
     return cog

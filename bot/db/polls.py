@@ -6,7 +6,9 @@ from datetime import datetime
 
 from bot.db.base import Storage
 from bot.db.rows import from_row, parse_datetime, to_sql
+from bot.db.shards import shard_condition
 from bot.domain.pdoom import PollRound, PollSettings, RoundAlreadyOpen, RoundClosed, Submission
+from bot.domain.shards import EVERY_SHARD, ShardScope
 
 
 class PollQueries:
@@ -148,19 +150,27 @@ class PollQueries:
         """Remember that a closed round's poll message shows its closed state (the last step of a close)."""
         await self._db.execute("UPDATE pdoom_rounds SET poll_message_closed = 1 WHERE id = ?", (round_id,))
 
-    async def rounds_due(self, now: datetime) -> list[PollRound]:
-        """Return open rounds whose closing time has passed, and closed rounds with a step of their close undone."""
+    async def rounds_due(self, now: datetime, shards: ShardScope = EVERY_SHARD) -> list[PollRound]:
+        """Return open rounds whose closing time has passed, and closed rounds with a step of their close undone.
+
+        Only in the servers of `shards` (every server by default).
+        """
+        in_shards, shard_params = shard_condition(shards)
         rows = await self._db.fetchall(
-            "SELECT * FROM pdoom_rounds WHERE (closed_at IS NULL AND closes_at <= ?) "
+            "SELECT * FROM pdoom_rounds WHERE ((closed_at IS NULL AND closes_at <= ?) "  # noqa: S608 - numbers only
             "OR (closed_at IS NOT NULL AND ((results_message_id IS NULL AND results_refused = 0) "
-            "OR poll_message_closed = 0)) ORDER BY id",
-            (to_sql(now),),
+            f"OR poll_message_closed = 0))) AND {in_shards} ORDER BY id",
+            (to_sql(now), *shard_params),
         )
         return [from_row(PollRound, row) for row in rows]
 
-    async def next_closing_time(self) -> datetime | None:
-        """Return the earliest closing time of any open round."""
-        row = await self._db.fetchone("SELECT min(closes_at) FROM pdoom_rounds WHERE closed_at IS NULL")
+    async def next_closing_time(self, shards: ShardScope = EVERY_SHARD) -> datetime | None:
+        """Return the earliest closing time of any open round in the servers of `shards`."""
+        in_shards, shard_params = shard_condition(shards)
+        row = await self._db.fetchone(
+            f"SELECT min(closes_at) FROM pdoom_rounds WHERE closed_at IS NULL AND {in_shards}",  # noqa: S608 - numbers only
+            shard_params,
+        )
         return parse_datetime(row[0]) if row else None
 
     async def open_rounds(self) -> list[PollRound]:

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from bot.db.base import RollBack, Storage
 from bot.db.rows import from_row, parse_datetime, to_sql
+from bot.db.shards import shard_condition
 from bot.domain.content import StarterPrompt
 from bot.domain.prompts import PostStats, Prompt, PromptPost, PromptStatus
+from bot.domain.shards import EVERY_SHARD, ShardScope
 
 
 class PromptQueries:
@@ -224,29 +226,37 @@ class PromptQueries:
         )
         return int(row[0]) if row else 0
 
-    async def claimed_posts(self, now: datetime) -> list[PromptPost]:
-        """Return posts claimed but never completed (the bot stopped, or Discord failed), unless waiting to retry."""
+    async def claimed_posts(self, now: datetime, shards: ShardScope = EVERY_SHARD) -> list[PromptPost]:
+        """Return posts claimed but never completed (the bot stopped, or Discord failed), unless waiting to retry.
+
+        Only in the servers of `shards` (every server by default).
+        """
+        in_shards, shard_params = shard_condition(shards, "pp.guild_id")
         rows = await self._db.fetchall(
-            "SELECT pp.* FROM prompt_posts pp LEFT JOIN prompt_schedules s ON s.guild_id = pp.guild_id "
-            "WHERE pp.status = 'claimed' AND (s.retry_at IS NULL OR s.retry_at <= ?) ORDER BY pp.id",
-            (to_sql(now),),
+            "SELECT pp.* FROM prompt_posts pp LEFT JOIN prompt_schedules s ON s.guild_id = pp.guild_id "  # noqa: S608 - numbers only
+            "WHERE pp.status = 'claimed' AND (s.retry_at IS NULL OR s.retry_at <= ?) "
+            f"AND {in_shards} ORDER BY pp.id",
+            (to_sql(now), *shard_params),
         )
         return [from_row(PromptPost, row) for row in rows]
 
-    async def posts_missing_thread(self, now: datetime) -> list[PromptPost]:
-        """Return completed posts that should have a thread but don't yet, and are not waiting to retry."""
+    async def posts_missing_thread(self, now: datetime, shards: ShardScope = EVERY_SHARD) -> list[PromptPost]:
+        """Return completed posts (in servers of `shards`) that should have a thread but don't, and aren't waiting."""
+        in_shards, shard_params = shard_condition(shards)
         rows = await self._db.fetchall(
-            "SELECT * FROM prompt_posts WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL "
-            "AND (thread_retry_at IS NULL OR thread_retry_at <= ?) ORDER BY id",
-            (to_sql(now),),
+            "SELECT * FROM prompt_posts WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL "  # noqa: S608 - numbers only
+            f"AND (thread_retry_at IS NULL OR thread_retry_at <= ?) AND {in_shards} ORDER BY id",
+            (to_sql(now), *shard_params),
         )
         return [from_row(PromptPost, row) for row in rows]
 
-    async def next_thread_retry(self) -> datetime | None:
-        """Return when the next thread retry is due."""
+    async def next_thread_retry(self, shards: ShardScope = EVERY_SHARD) -> datetime | None:
+        """Return when the next thread retry (in a server of `shards`) is due."""
+        in_shards, shard_params = shard_condition(shards)
         row = await self._db.fetchone(
-            "SELECT min(thread_retry_at) FROM prompt_posts "
-            "WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL"
+            "SELECT min(thread_retry_at) FROM prompt_posts "  # noqa: S608 - numbers only
+            f"WHERE status = 'posted' AND wants_thread = 1 AND thread_id IS NULL AND {in_shards}",
+            shard_params,
         )
         return parse_datetime(row[0]) if row else None
 

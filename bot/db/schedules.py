@@ -6,8 +6,10 @@ from datetime import datetime
 
 from bot.db.base import Storage
 from bot.db.rows import from_row, parse_datetime, to_sql
+from bot.db.shards import shard_condition
 from bot.domain.prompts import Schedule
 from bot.domain.schedule import Occurrence
+from bot.domain.shards import EVERY_SHARD, ShardScope
 
 # What an admin's /prompts-admin schedule sets (the key first); the retry and presence state is the scheduler's.
 SAVED_COLUMNS = (
@@ -55,19 +57,23 @@ class ScheduleQueries:
         row = await self._db.fetchone("SELECT * FROM prompt_schedules WHERE guild_id = ?", (guild_id,))
         return from_row(Schedule, row) if row else None
 
-    async def next_schedule_due(self) -> datetime | None:
-        """Return when the next active schedule is due or retries (one index lookup)."""
+    async def next_schedule_due(self, shards: ShardScope = EVERY_SHARD) -> datetime | None:
+        """Return when the next active schedule (of a server of `shards`) is due or retries (one index lookup)."""
+        in_shards, shard_params = shard_condition(shards)
         row = await self._db.fetchone(
-            "SELECT min(coalesce(retry_at, next_due_at)) FROM prompt_schedules WHERE paused = 0 AND absent = 0"
+            "SELECT min(coalesce(retry_at, next_due_at)) FROM prompt_schedules "  # noqa: S608 - numbers only
+            f"WHERE paused = 0 AND absent = 0 AND {in_shards}",
+            shard_params,
         )
         return parse_datetime(row[0]) if row else None
 
-    async def due_schedules(self, now: datetime, limit: int = 500) -> list[Schedule]:
-        """Return active schedules that are due (or due to retry), earliest first."""
+    async def due_schedules(self, now: datetime, limit: int = 500, shards: ShardScope = EVERY_SHARD) -> list[Schedule]:
+        """Return active schedules (of servers of `shards`) that are due (or due to retry), earliest first."""
+        in_shards, shard_params = shard_condition(shards)
         rows = await self._db.fetchall(
-            "SELECT * FROM prompt_schedules WHERE paused = 0 AND absent = 0 AND coalesce(retry_at, next_due_at) <= ? "
-            "ORDER BY coalesce(retry_at, next_due_at) LIMIT ?",
-            (to_sql(now), limit),
+            "SELECT * FROM prompt_schedules WHERE paused = 0 AND absent = 0 AND coalesce(retry_at, next_due_at) <= ? "  # noqa: S608 - numbers only
+            f"AND {in_shards} ORDER BY coalesce(retry_at, next_due_at) LIMIT ?",
+            (to_sql(now), *shard_params, limit),
         )
         return [from_row(Schedule, row) for row in rows]
 

@@ -128,16 +128,16 @@ class BotRunner:
 class LockedOnce:
     """Stands in for a database query that fails once with "database is locked", then answers normally."""
 
-    def __init__(self, real: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(self, real: Callable[..., Awaitable[Any]]) -> None:
         self.real = real
         self.calls = 0
 
-    async def __call__(self) -> Any:
-        """Fail the first call; pass the others to the real query."""
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Fail the first call; pass the others (and their arguments) to the real query."""
         self.calls += 1
         if self.calls == 1:
             raise sqlite3.OperationalError("database is locked")
-        return await self.real()
+        return await self.real(*args, **kwargs)
 
     async def called(self, times: int = 1) -> bool:
         """Whether the query was called at least `times` times (for `eventually`)."""

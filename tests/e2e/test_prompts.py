@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.bot import AlignmentBot
+from bot.domain.shards import EVERY_SHARD, ShardScope
 from tests.e2e.conftest import BotRunner, Server, eventually
 from tests.fakediscord import Channel, FakeDiscord, Message, Permissions, fast_http_retries
 
@@ -53,12 +54,12 @@ async def handled_now(runner: BotRunner, bot: AlignmentBot) -> None:
     began: list[datetime] = []
     finished = asyncio.Event()
 
-    async def due(now: datetime, limit: int = 500) -> Any:
+    async def due(now: datetime, limit: int = 500, shards: ShardScope = EVERY_SHARD) -> Any:
         began.append(now)
-        return await real_due(now, limit)
+        return await real_due(now, limit, shards)
 
-    async def next_due() -> Any:
-        result = await real_next()
+    async def next_due(shards: ShardScope = EVERY_SHARD) -> Any:
+        result = await real_next(shards)
         if began and began[-1] >= moment:
             finished.set()
         return result

@@ -20,6 +20,8 @@ SETTING_NAMES = (
     "DISCORD_GATEWAY_URL",
     "CONTENT_ADMINS",
     "SOURCE_URL",
+    "SHARD_COUNT",
+    "SHARD_IDS",
 )
 
 
@@ -157,3 +159,50 @@ def test_a_malformed_database_url_is_named_without_its_password(monkeypatch: pyt
     assert "hunter2" not in str(caught.value) and "hun/ter2" not in str(caught.value)
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:hunter2@db/bot")
     assert "hunter2" not in repr(load_settings())
+
+
+def test_shards_unset_means_every_shard_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither setting (or both empty): discord.py picks the count, and this process looks after every server."""
+    assert load_settings().shard_count is None and load_settings().shard_ids is None
+    monkeypatch.setenv("SHARD_COUNT", "")
+    monkeypatch.setenv("SHARD_IDS", " ")
+    settings = load_settings()
+    assert (settings.shard_count, settings.shard_ids) == (None, None)
+    assert settings.shard_scope.everything
+
+
+def test_shard_ids_are_read_as_ids_and_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SHARD_COUNT=8 with SHARD_IDS=0-1,3 runs shards 0, 1 and 3 of 8; SHARD_COUNT alone runs all of them."""
+    monkeypatch.setenv("SHARD_COUNT", "8")
+    assert load_settings().shard_scope.everything
+    monkeypatch.setenv("SHARD_IDS", "0-1,3")
+    settings = load_settings()
+    assert settings.shard_count == 8 and settings.shard_ids == frozenset({0, 1, 3})
+    assert settings.shard_scope.count == 8 and settings.shard_scope.ids == frozenset({0, 1, 3})
+
+
+@pytest.mark.parametrize(
+    ("environment", "sentence"),
+    [
+        ({"SHARD_COUNT": "0"}, "Setting SHARD_COUNT is invalid: it must be a whole number of shards, 1 or more"),
+        ({"SHARD_COUNT": "four"}, "Setting SHARD_COUNT is invalid: it must be a whole number of shards"),
+        ({"SHARD_IDS": "0-1"}, "Setting SHARD_IDS is invalid: it needs SHARD_COUNT"),
+        (
+            {"SHARD_COUNT": "4", "SHARD_IDS": "2-4"},
+            "shard 4 does not exist with SHARD_COUNT=4: shard ids run from 0 to 3",
+        ),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "Setting SHARD_IDS is invalid: it must be a list of shard ids"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "one"}, "such as 0-3, 4,5,6 or 0-1,3"),
+    ],
+)
+def test_invalid_shard_settings_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], sentence: str
+) -> None:
+    """Each bad shard setting stops start-up with one sentence naming it and showing the value given."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(StartupError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert sentence in message
+    assert message.count("Setting ") == 1 and message.endswith(".")

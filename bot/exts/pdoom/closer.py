@@ -140,9 +140,12 @@ class RoundCloser(commands.Cog):
         return code
 
     async def close_due_rounds(self) -> datetime | None:
-        """Finish the closes that are due (closing time passed, or a step left undone); return the next due time."""
+        """Finish the closes that are due (closing time passed, or a step left undone); return the next due time.
+
+        Only rounds of this process's servers: another process closes those of the shards it runs.
+        """
         now = self.bot.clock.now()
-        due = await self.bot.db.polls.rounds_due(now)
+        due = await self.bot.db.polls.rounds_due(now, shards=self.bot.shard_scope)
         slots = asyncio.Semaphore(CLOSE_CONCURRENCY)
 
         async def finish(poll: PollRound) -> None:
@@ -161,5 +164,5 @@ class RoundCloser(commands.Cog):
         # for a round that failed in /pdoom-admin close since `due` was read (it woke us, so the next pass sees it).
         self._retries = {k: r for k, r in self._retries.items() if k in due_ids or r.at > now}
         retries = [r.at for k, r in self._retries.items() if k in due_ids]
-        moments = [await self.bot.db.polls.next_closing_time(), *retries]
+        moments = [await self.bot.db.polls.next_closing_time(shards=self.bot.shard_scope), *retries]
         return min((m for m in moments if m is not None), default=None)

@@ -91,7 +91,10 @@ class PromptScheduler:
         return self._guild_locks[guild_id]
 
     async def run_pass(self) -> datetime | None:
-        """Handle everything due, each server on its own; return when the next pass is wanted."""
+        """Handle everything due, each server on its own; return when the next pass is wanted.
+
+        Only this process's servers: another process does the work of the shards it runs.
+        """
         if not self._prepared:
             await self.prepare()
             self._prepared = True
@@ -100,12 +103,13 @@ class PromptScheduler:
         for guild_id in list(self._available_again):  # kept until written, so a failed pass tries again
             await self.bot.db.schedules.retry_now(guild_id, now)
             self._available_again.discard(guild_id)
+        shards = self.bot.shard_scope
         work: dict[int, _GuildWork] = defaultdict(_GuildWork)
-        for post in await self.bot.db.prompts.claimed_posts(now):
+        for post in await self.bot.db.prompts.claimed_posts(now, shards=shards):
             work[post.guild_id].claimed.append(post)
-        for post in await self.bot.db.prompts.posts_missing_thread(now):
+        for post in await self.bot.db.prompts.posts_missing_thread(now, shards=shards):
             work[post.guild_id].threads.append(post)
-        for schedule in await self.bot.db.schedules.due_schedules(now):
+        for schedule in await self.bot.db.schedules.due_schedules(now, shards=shards):
             work[schedule.guild_id].schedule = schedule
         slots = asyncio.Semaphore(CONCURRENCY)
 
@@ -120,15 +124,23 @@ class PromptScheduler:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        moments = [await self.bot.db.schedules.next_schedule_due(), await self.bot.db.prompts.next_thread_retry()]
+        moments = [
+            await self.bot.db.schedules.next_schedule_due(shards=shards),
+            await self.bot.db.prompts.next_thread_retry(shards=shards),
+        ]
         return min((m for m in moments if m is not None), default=None)
 
     async def prepare(self) -> None:
-        """On the first pass: give every server its starter prompts and match schedules to the servers we are in."""
+        """On the first pass: give every server its starter prompts and match schedules to the servers we are in.
+
+        Only this process's servers: one on another process's shard is not in `self.bot.guilds`, yet not left.
+        """
         present = {guild.id for guild in self.bot.guilds}
         for guild_id in present:
             await self.import_starters(guild_id)
         for guild_id, absent in (await self.bot.db.schedules.schedule_presence()).items():
+            if not self.bot.owns_guild(guild_id):
+                continue
             if absent and guild_id in present:
                 await self.guild_joined(guild_id)
             elif not absent and guild_id not in present:
