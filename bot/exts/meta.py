@@ -67,7 +67,7 @@ class Meta(commands.Cog):
         await interaction.response.send_message(embed=card_embed(card), ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: commands.bot.BotBase) -> None:
     """Add the Meta cog."""
     assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
     await bot.add_cog(Meta(bot))

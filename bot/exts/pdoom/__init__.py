@@ -1,6 +1,6 @@
 """P(Doom) polls: rounds, votes, results, history, and the closer that finishes rounds on time."""
 
-from discord.ext.commands import Bot
+from discord.ext.commands.bot import BotBase
 
 from bot.bot import AlignmentBot
 from bot.exts.pdoom.admin import PDoomAdmin
@@ -9,7 +9,7 @@ from bot.exts.pdoom.commands import PDoom
 from bot.exts.pdoom.rounds import PollRounds
 
 
-async def setup(bot: Bot) -> None:
+async def setup(bot: BotBase) -> None:
     """Add the feature's cogs, which share one `PollRounds`."""
     assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
     rounds = PollRounds(bot)

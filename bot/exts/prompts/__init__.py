@@ -1,6 +1,6 @@
 """Weekly prompts: the queue, suggestions and review, schedules, and the scheduler that posts them."""
 
-from discord.ext.commands import Bot
+from discord.ext.commands.bot import BotBase
 
 from bot.bot import AlignmentBot
 from bot.exts.prompts.admin import PromptsAdmin
@@ -8,7 +8,7 @@ from bot.exts.prompts.commands import Prompts
 from bot.exts.prompts.scheduler import PromptScheduler
 
 
-async def setup(bot: Bot) -> None:
+async def setup(bot: BotBase) -> None:
     """Add the feature's cogs: /prompts for members, /prompts-admin for admins, sharing one scheduler."""
     assert isinstance(bot, AlignmentBot)  # noqa: S101 - extensions are only loaded by AlignmentBot
     scheduler = PromptScheduler(bot)
