@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, Self
 
 from bot.db import migrations
-from bot.db.base import Storage
+from bot.db.base import ClosedOnExit, Storage
 from bot.db.connection import Connection
 from bot.db.polls import PollQueries
 from bot.db.prompts import PromptQueries
@@ -29,7 +28,7 @@ def is_postgres_url(target: Path | str) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-class Database:
+class Database(ClosedOnExit):
     """A connection to either backend, with each feature's queries."""
 
     def __init__(self, connection: Storage) -> None:
@@ -80,11 +79,3 @@ class Database:
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         await self.connection.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+
+class ClosedOnExit:
+    """`async with` closes it: the context-manager shape the connections and `Database` share."""
+
+    async def close(self) -> None:
+        """Close it; safe to call twice."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
 
 
 class RollBack(Exception):

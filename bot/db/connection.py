@@ -9,13 +9,12 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, Self
 
 import aiosqlite
 
 from bot.db import migrations
-from bot.db.base import RollBack
+from bot.db.base import ClosedOnExit, RollBack
 
 __all__ = ["Connection", "RollBack"]
 
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar("in_transaction", default=False)
 
 
-class Connection:
+class Connection(ClosedOnExit):
     """The SQLite connection. Open it with `open(path)` (in `Database.open`), which also migrates it."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -79,14 +78,6 @@ class Connection:
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         await self._conn.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

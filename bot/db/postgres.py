@@ -12,12 +12,12 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from types import TracebackType
 from typing import Any, Self
 
 import asyncpg
 
 from bot.db import migrations
+from bot.db.base import ClosedOnExit
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def changed_rows(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresConnection:
+class PostgresConnection(ClosedOnExit):
     """The PostgreSQL connection pool. Open it with `open(url)` (in `Database.open`), which also migrates it."""
 
     def __init__(self, pool: Any) -> None:
@@ -96,14 +96,6 @@ class PostgresConnection:
     async def close(self) -> None:
         """Close every pooled connection; safe to call twice."""
         await self._pool.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
