@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from bot.db import Database
+from bot.db.leases import LeaseLost, ShardLease
 from bot.domain.content import ContentInvalid, ContentStore, concept_card
 from bot.domain.content_loader import SCHEMA_FILES, json_schemas, load_content
 from bot.errors import StartupError
@@ -219,11 +220,31 @@ async def open_database(settings: Settings) -> Database:
 
 async def open_postgres(url: str, redacted: str, pool_size: int) -> Database:
     """Connect to PostgreSQL and migrate, naming DATABASE_URL (password replaced by ***) when that fails."""
+    with postgres_errors_named(redacted):
+        return await Database.open(url, pool_size=pool_size)
+
+
+async def take_shard_lease(settings: Settings, url: str, stop: asyncio.Event) -> ShardLease | None:
+    """Lease this process's shards on PostgreSQL (bot/db/leases.py); None if stopped (SIGTERM) while waiting."""
+    redacted = settings.database.redacted
+    take = ShardLease.take(url, settings.shard_scope, redacted_url=redacted, wait=settings.shard_lease_wait)
+    with postgres_errors_named(redacted):
+        taking, stopping = asyncio.create_task(take), asyncio.create_task(stop.wait())
+        await asyncio.wait({taking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        taking.cancel()  # nothing once it is done; while it waits, take() closes its connection
+        await asyncio.wait({taking})
+        return None if taking.cancelled() else taking.result()
+
+
+@contextlib.contextmanager
+def postgres_errors_named(redacted: str) -> Iterator[None]:
+    """Turn a failure to connect to PostgreSQL or to use it into a sentence naming DATABASE_URL (redacted)."""
     import asyncpg  # here: a SQLite-only bot never loads it
 
     setting = f"DATABASE_URL={redacted}"
     try:
-        return await Database.open(url, pool_size=pool_size)
+        yield
     except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
         raise StartupError(f"{setting}: the PostgreSQL server refused the user or password ({exc}).") from None
     except asyncpg.InvalidCatalogNameError:
@@ -311,10 +332,17 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
     # The bot has no voice features: discord.py's own switch keeps it from warning that voice libraries are absent.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    # The single-instance guard locks the SQLite file only: a PostgreSQL database has no file to lock, so two
-    # processes on one PostgreSQL database are not refused yet (per-shard leases are a later step).
+    # One process per SQLite file; on PostgreSQL one process per shard, leased before migrating or connecting to
+    # Discord (so in a rolling deploy the new version waits for the old one to exit), released after all else.
+    lease = await take_shard_lease(settings, target.url, stop) if target.url is not None else None
+    if stop.is_set():  # stopped while waiting for the lease
+        if lease is not None:
+            await lease.close()
+        return
     with database_lock(target.path) if target.path is not None else contextlib.nullcontext():
-        async with await open_database(settings) as db:
+        async with lease or contextlib.nullcontext(), await open_database(settings) as db:
+            if lease is not None:
+                lease.stop_when_lost(stop)
             with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
                 bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
                 async with bot:
@@ -329,6 +357,8 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
                         ) from None
                     finally:
                         settling.cancel()
+    if lease is not None and lease.lost.is_set():
+        raise LeaseLost
     log.info("Stopped cleanly")
 
 
@@ -356,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_bot(settings, force_sync=args.sync))
     except StartupError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)  # noqa: T201 - the one sentence the user must see
+        return 1
+    except LeaseLost:  # logged as it happened
         return 1
     except BrokenPipeError:
         return stdout_closed()

@@ -32,6 +32,7 @@ _EXPECTED = {
     "content_dir": "a folder path",
     "shard_count": "a whole number of shards, 1 or more, or empty",
     "shard_ids": "a list of shard ids and ranges such as 0-3, 4,5,6 or 0-1,3, or empty",
+    "shard_lease_wait": "a number of seconds, 0 or more",
 }
 
 # The error type of a rule whose own sentence says what is wrong (shown as it is, instead of `_EXPECTED`).
@@ -121,6 +122,8 @@ class Settings(BaseSettings):
     # Optional: how many shards the bot runs in all, and (with several processes) which of them this process runs.
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[frozenset[int] | None, NoDecode] = None
+    # PostgreSQL only: how long to wait for another process to let go of this one's shards before refusing to start.
+    shard_lease_wait: float = Field(default=60.0, ge=0)
 
     @field_validator(
         "dev_guild_id",

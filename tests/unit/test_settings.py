@@ -22,6 +22,7 @@ SETTING_NAMES = (
     "SOURCE_URL",
     "SHARD_COUNT",
     "SHARD_IDS",
+    "SHARD_LEASE_WAIT",
 )
 
 
@@ -171,6 +172,15 @@ def test_shards_unset_means_every_shard_here(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.shard_scope.everything
 
 
+def test_the_shard_lease_wait_defaults_to_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new process waits 60 s for an old one to let go of its shards (PostgreSQL), or as long as set; 0 is allowed."""
+    assert load_settings().shard_lease_wait == 60
+    monkeypatch.setenv("SHARD_LEASE_WAIT", "0")
+    assert load_settings().shard_lease_wait == 0
+    monkeypatch.setenv("SHARD_LEASE_WAIT", "2.5")
+    assert load_settings().shard_lease_wait == 2.5
+
+
 def test_shard_ids_are_read_as_ids_and_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     """SHARD_COUNT=8 with SHARD_IDS=0-1,3 runs shards 0, 1 and 3 of 8; SHARD_COUNT alone runs all of them."""
     monkeypatch.setenv("SHARD_COUNT", "8")
@@ -193,6 +203,8 @@ def test_shard_ids_are_read_as_ids_and_ranges(monkeypatch: pytest.MonkeyPatch) -
         ),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, "Setting SHARD_IDS is invalid: it must be a list of shard ids"),
         ({"SHARD_COUNT": "4", "SHARD_IDS": "one"}, "such as 0-3, 4,5,6 or 0-1,3"),
+        ({"SHARD_LEASE_WAIT": "-1"}, "Setting SHARD_LEASE_WAIT is invalid: it must be a number of seconds, 0 or more"),
+        ({"SHARD_LEASE_WAIT": "soon"}, "Setting SHARD_LEASE_WAIT is invalid: it must be a number of seconds"),
     ],
 )
 def test_invalid_shard_settings_name_the_setting(
