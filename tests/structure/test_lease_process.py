@@ -134,3 +134,32 @@ async def test_a_lost_lease_stops_the_bot(fake: FakeDiscord, tmp_path: Path, pos
     output = log.read_text()
     assert "CRITICAL" in output and "Lost the lease on shard 1" in output, output
     assert "Traceback" not in output
+
+
+async def test_a_stop_signal_ends_the_wait_for_the_lease(
+    fake: FakeDiscord, tmp_path: Path, postgres_database: str
+) -> None:
+    """SIGTERM while waiting for another process's shards exits 0 at once (not by the 8 s forced exit, code 1)."""
+    first = await start_process(fake, shard_environment(fake, tmp_path, postgres_database))
+    log = tmp_path / "second.log"
+    try:
+        with log.open("ab") as sink:
+            second = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=ROOT,
+                env=shard_environment(fake, tmp_path, postgres_database, SHARD_LEASE_WAIT="30"),
+                stdout=sink,
+                stderr=sink,
+            )
+        await wait_for_line(log, "waiting up to 30 s")
+        second.terminate()
+        try:
+            assert await asyncio.wait_for(second.wait(), 5) == 0, log.read_text()
+        finally:
+            await exit_code(second)  # kills it if it is still running
+        assert "Traceback" not in log.read_text()
+    finally:
+        first.terminate()
+        assert await exit_code(first) == 0
