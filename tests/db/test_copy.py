@@ -14,6 +14,7 @@ from bot.db.connection import Connection
 from bot.db.copy import CopyError, copy_database
 from bot.db.tables import Dialect, read_tables
 from bot.domain.content import StarterPrompt
+from bot.domain.pdoom import PollRound
 from bot.domain.prompts import Schedule
 from bot.settings import DatabaseTarget
 from tests.conftest import BACKENDS
@@ -64,6 +65,21 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
         return tmp_path / "target.sqlite3"
     url: str = request.getfixturevalue("postgres_database")
     return url
+
+
+async def open_plain_round(db: Database, guild_id: int, channel_id: int, question: str) -> PollRound:
+    """Open a round with placeholder wording and no closing time (for checks of ids and triggers after a copy)."""
+    return await db.polls.open_round(
+        guild_id=guild_id,
+        channel_id=channel_id,
+        question=question,
+        doom_definition="d",
+        horizon="h",
+        show_results_early=False,
+        opened_by=1,
+        now=NOW,
+        closes_at=None,
+    )
 
 
 async def fill(db: Database) -> None:
@@ -210,17 +226,7 @@ async def test_the_bot_keeps_working_on_the_copy(tmp_path: Path, target: Path | 
             table: await scalar(db, f"SELECT max(id) FROM {table}")  # noqa: S608 - fixed names
             for table in ("pdoom_rounds", "pdoom_votes", "prompts", "prompt_posts")
         }
-        opened = await db.polls.open_round(
-            guild_id=OTHER_GUILD,
-            channel_id=3,
-            question="New?",
-            doom_definition="d",
-            horizon="h",
-            show_results_early=False,
-            opened_by=1,
-            now=NOW,
-            closes_at=None,
-        )
+        opened = await open_plain_round(db, OTHER_GUILD, 3, "New?")
         await db.polls.record_vote(round_id=opened.id, user_id=1, value=0.5, raw="50%", source="button", now=NOW)
         prompt = await db.prompts.add_prompt(
             guild_id=GUILD, text="New", title=None, concept_id=None, tags=(), author_id=1, status="approved", now=NOW
@@ -263,17 +269,7 @@ async def test_a_checksum_mismatch_rolls_everything_back(
     source = await filled_source(tmp_path)
     async with await Database.open(target) as db:
         await db.state.set_meta("kept", "yes")
-        old = await db.polls.open_round(
-            guild_id=5,
-            channel_id=5,
-            question="q",
-            doom_definition="d",
-            horizon="h",
-            show_results_early=False,
-            opened_by=1,
-            now=NOW,
-            closes_at=None,
-        )
+        old = await open_plain_round(db, 5, 5, "q")
     before = await dump(target)
     real_insert = copy.insert_rows
 
@@ -290,17 +286,7 @@ async def test_a_checksum_mismatch_rolls_everything_back(
     async with await Database.open(target) as db:  # ids, sequences and triggers are as before the attempt
         await db.polls.record_vote(round_id=old.id, user_id=3, value=0.5, raw="50%", source="button", now=NOW)
         assert await db.polls.current_answers(old.id) == {3: 0.5}
-        again = await db.polls.open_round(
-            guild_id=6,
-            channel_id=5,
-            question="q",
-            doom_definition="d",
-            horizon="h",
-            show_results_early=False,
-            opened_by=1,
-            now=NOW,
-            closes_at=None,
-        )
+        again = await open_plain_round(db, 6, 5, "q")
         assert again.id == old.id + 1
 
 

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -51,6 +52,13 @@ async def exit_code(process: asyncio.subprocess.Process) -> int:
             await process.wait()
 
 
+async def start_bot(env: dict[str, str], output: Any) -> asyncio.subprocess.Process:
+    """Start `python -m bot` without waiting for it to connect (it may be waiting for a lease), output to `output`."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=ROOT, env=env, stdout=output, stderr=output
+    )
+
+
 async def wait_for_line(log: Path, text: str) -> None:
     """Wait until the process writing `log` has logged `text`."""
     async with asyncio.timeout(EXIT_TIMEOUT):
@@ -66,15 +74,7 @@ async def test_a_second_process_on_the_same_shards_is_refused(
     first = await start_process(fake, shard_environment(fake, tmp_path, url))
     try:
         identified = fake.gateway.identify_count
-        second = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=ROOT,
-            env=shard_environment(fake, tmp_path, url, SHARD_LEASE_WAIT="0"),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        second = await start_bot(shard_environment(fake, tmp_path, url, SHARD_LEASE_WAIT="0"), asyncio.subprocess.PIPE)
         stdout, stderr = await asyncio.wait_for(second.communicate(), EXIT_TIMEOUT)
         assert second.returncode == 1
         redacted = url.replace(PASSWORD, "***")
@@ -99,15 +99,7 @@ async def test_a_waiting_process_takes_over_when_the_holder_is_killed(
     try:
         identified = fake.gateway.identify_count
         with log.open("ab") as sink:
-            second = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                cwd=ROOT,
-                env=shard_environment(fake, tmp_path, postgres_database, SHARD_LEASE_WAIT="30"),
-                stdout=sink,
-                stderr=sink,
-            )
+            second = await start_bot(shard_environment(fake, tmp_path, postgres_database, SHARD_LEASE_WAIT="30"), sink)
         try:
             await wait_for_line(log, "Shard 1 is held by another bot process on this database; waiting up to 30 s")
             assert fake.gateway.identify_count == identified  # waiting, not connecting
@@ -144,15 +136,7 @@ async def test_a_stop_signal_ends_the_wait_for_the_lease(
     log = tmp_path / "second.log"
     try:
         with log.open("ab") as sink:
-            second = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                cwd=ROOT,
-                env=shard_environment(fake, tmp_path, postgres_database, SHARD_LEASE_WAIT="30"),
-                stdout=sink,
-                stderr=sink,
-            )
+            second = await start_bot(shard_environment(fake, tmp_path, postgres_database, SHARD_LEASE_WAIT="30"), sink)
         await wait_for_line(log, "waiting up to 30 s")
         second.terminate()
         try:
