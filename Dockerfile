@@ -26,7 +26,7 @@ COPY --chown=bot:bot content/ content/
 USER bot
 VOLUME ["/data"]
 # Exec form, no shell in between: python is PID 1 and receives `docker stop`'s SIGTERM (the default STOPSIGNAL)
-# itself. The bot handles it (bot/__main__.py): as PID 1 without a handler, SIGTERM would be ignored until Docker
+# itself. The bot handles it (bot/run.py): as PID 1 without a handler, SIGTERM would be ignored until Docker
 # sends SIGKILL after its 10 s grace period, and the shutdown path would never run.
 ENTRYPOINT ["python", "-m"]
 CMD ["bot"]

@@ -16,6 +16,7 @@ from bot.domain.shards import EVERY_SHARD, ShardScope, parse_shard_ids
 from bot.errors import StartupError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 Synchronous = Literal["FULL", "NORMAL"]
 
 # Shown when a setting fails validation: what the value must look like, keyed by field name.
@@ -33,6 +34,12 @@ _EXPECTED = {
     "shard_count": "a whole number of shards, 1 or more, or empty",
     "shard_ids": "a list of shard ids and ranges such as 0-3, 4,5,6 or 0-1,3, or empty",
     "shard_lease_wait": "a number of seconds, 0 or more",
+    "backup_dir": "a folder path, or empty",
+    "backup_keep": "a whole number of backups to keep, 1 or more",
+    "backup_interval_hours": "a number of hours greater than 0",
+    "health_port": "a TCP port from 1 to 65535, or empty",
+    "health_host": "an address to listen on, such as 127.0.0.1 or 0.0.0.0",
+    "log_format": "text or json",
 }
 
 # The error type of a rule whose own sentence says what is wrong (shown as it is, instead of `_EXPECTED`).
@@ -124,6 +131,15 @@ class Settings(BaseSettings):
     shard_ids: Annotated[frozenset[int] | None, NoDecode] = None
     # PostgreSQL only: how long to wait for another process to let go of this one's shards before refusing to start.
     shard_lease_wait: float = Field(default=60.0, ge=0)
+    # Optional automatic backups of the SQLite database: a folder, how many to keep, and how often.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=14, ge=1)
+    backup_interval_hours: float = Field(default=24.0, gt=0)
+    # Optional HTTP listener for /healthz, /readyz and /metrics: off unless HEALTH_PORT is set.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_host: str = "127.0.0.1"
+    # text for people reading a terminal, json (one object per line) for log shippers.
+    log_format: LogFormat = "text"
 
     @field_validator(
         "dev_guild_id",
@@ -132,6 +148,8 @@ class Settings(BaseSettings):
         "source_url",
         "database_url",
         "shard_count",
+        "backup_dir",
+        "health_port",
         mode="before",
     )
     @classmethod
@@ -144,6 +162,12 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: Any) -> Any:
         """Accept `info` as well as `INFO`, `normal` as well as `NORMAL`."""
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        """Accept `JSON` as well as `json`."""
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("discord_api_base")
     @classmethod
