@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
@@ -16,7 +19,7 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.domain.search import Library
-from bot.domain.shards import ShardScope, describe_shard_ids
+from bot.domain.shards import ShardScope, describe_shard_ids, identify_delay
 from bot.faults import is_transient
 from bot.settings import Settings
 from bot.tree import AppCommandTree
@@ -109,12 +112,42 @@ class AlignmentBot(commands.AutoShardedBot):
         self.force_sync = force_sync
         self.clock: Clock = clock or SystemClock()
         self.started_at = self.clock.now()
+        # When each shard last identified (monotonic seconds), and Discord's max_concurrency once it is needed.
+        self._identified_at: dict[int, float] = {}
+        self._max_concurrency: int | None = None
+        self._identify_lock = asyncio.Lock()
 
     async def setup_hook(self) -> None:
         """Load every extension, then sync the command tree if it changed."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait only as long as Discord's session start limit requires before a shard identifies.
+
+        discord.py waits 5 s before every identify but a process's first; Discord allows `max_concurrency` shards
+        (those with different ids modulo it) to identify at once, so a process with several shards starts in one
+        step instead of one 5 s step per shard, and a reconnecting shard waits only if its key identified recently.
+        """
+        shard = shard_id or 0
+        async with self._identify_lock:  # one at a time, so two reconnecting shards never take the same slot
+            if not initial or self._identified_at:
+                if self._max_concurrency is None:
+                    self._max_concurrency = await self._fetch_max_concurrency()
+                delay = identify_delay(shard, self._identified_at, self._max_concurrency, time.monotonic())
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            self._identified_at[shard] = time.monotonic()
+
+    async def _fetch_max_concurrency(self) -> int:
+        """Ask Discord how many shards may identify at once (1, discord.py's assumption, if it cannot say)."""
+        try:
+            _, _, limit = await self.http.get_bot_gateway()
+            return max(int(limit.get("max_concurrency", 1)), 1)
+        except (discord.DiscordException, aiohttp.ClientError, OSError, KeyError, TypeError, ValueError):
+            log.warning("Could not read the session start limit; identifying one shard per 5 s")
+            return 1
 
     def owns_guild(self, guild_id: int) -> bool:
         """Whether this process looks after a server: always, unless SHARD_IDS leaves the server's shard to another."""

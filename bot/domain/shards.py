@@ -62,3 +62,18 @@ class ShardScope:
 
 #: One process runs every shard (the default, and whenever SHARD_IDS is not set).
 EVERY_SHARD = ShardScope()
+
+
+#: Discord lets each identify rate-limit key start one session per 5 seconds.
+IDENTIFY_INTERVAL = 5.0
+
+
+def identify_delay(shard_id: int, identified_at: dict[int, float], max_concurrency: int, now: float) -> float:
+    """Return how long a shard must wait before identifying, given when each shard last identified.
+
+    Shards share a rate-limit key when their ids are equal modulo `max_concurrency` (Discord's session start limit);
+    each key may identify once per IDENTIFY_INTERVAL, and shards with different keys may identify at the same moment.
+    """
+    key = shard_id % max(max_concurrency, 1)
+    same_key = [at for other, at in identified_at.items() if other % max(max_concurrency, 1) == key]
+    return max(0.0, max(same_key, default=-IDENTIFY_INTERVAL) + IDENTIFY_INTERVAL - now)

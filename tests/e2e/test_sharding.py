@@ -23,21 +23,21 @@ from tests.fakediscord import FakeDiscord, Permissions, shard_of
 SHARDS = 4
 
 
-async def identify_at_once(shard_id: int | None, *, initial: bool = False) -> None:
-    """Stand in for discord.py's 5 s wait between shard IDENTIFYs, which the fake does not need."""
-
-
 def sharded_runner(fake: FakeDiscord, tmp_path: Path, postgres_url: str | None, **shards: str) -> BotRunner:
     """Return a runner whose bot runs with these SHARD_COUNT / SHARD_IDS settings, on the given database."""
     runner = BotRunner(fake, tmp_path)
     runner.postgres_url = postgres_url
     runner.settings_overrides = dict(shards)
-    runner.prepare = lambda bot: setattr(bot, "before_identify_hook", identify_at_once)
     return runner
 
 
 def spread_communities(fake: FakeDiscord) -> list[Community]:
-    """Add two servers to every one of the 4 shards, each with an admin, #prompts and #mods; in shard order."""
+    """Add two servers to every one of the 4 shards, each with an admin, #prompts and #mods; in shard order.
+
+    The fake lets all 4 shards identify at once (its session start limit's max_concurrency), as Discord does for
+    large bots, so a bot starts its shards without discord.py's 5 s step between them.
+    """
+    fake.max_concurrency = SHARDS
     communities = []
     for shard_id in range(SHARDS):
         for n in range(2):

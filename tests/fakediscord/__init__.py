@@ -53,8 +53,10 @@ Main API (all on :class:`FakeDiscord` unless noted):
   sharded session gets only its guilds' READY entries and events (DMs: shard 0); ``fake.connections``
   lists the live sessions' ``(shard_id, shard_count)`` (``None`` if unsharded),
   ``Interaction.delivered_to`` the shards an interaction was sent on, ``SentEvent.shard`` the shard
-  of every dispatch; ``fake.recommended_shards`` is ``GET /gateway/bot``'s ``shards``. discord.py's
-  ``before_identify_hook`` sleeps 5 s before every shard but the first: override it in tests.
+  of every dispatch; ``fake.recommended_shards`` is ``GET /gateway/bot``'s ``shards`` and
+  ``fake.max_concurrency`` its ``session_start_limit.max_concurrency``. discord.py's own
+  ``before_identify_hook`` sleeps 5 s before every shard but the first; the bot's waits only as the
+  session start limit requires, so set ``max_concurrency`` to the shard count for a fast start.
 * faults: ``fail_next(method, route, status=429|500|502, retry_after=..., times=...)``,
   ``close_gateway(code)`` + ``wait_for_resume()``, ``send_reconnect()``, ``invalidate_session()``.
 * Discord rules: 3 s ack deadline (``ack_deadline``; 10062), double ack (40060), permissions

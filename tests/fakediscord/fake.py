@@ -77,6 +77,8 @@ class FakeDiscord:
         self.default_locale = default_locale
         #: ``shards`` in ``GET /gateway/bot``: the count an ``AutoShardedClient`` without ``shard_count`` runs.
         self.recommended_shards = 1
+        #: ``session_start_limit.max_concurrency`` in ``GET /gateway/bot``: how many shards may identify at once.
+        self.max_concurrency = 1
         self.world = World(bot_name=bot_name)
         self.gateway = Gateway(
             self.world,

@@ -609,7 +609,7 @@ class RestApi:
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 14_400_000,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.fake.max_concurrency,
                 },
             }
         )

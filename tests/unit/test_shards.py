@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.shards import EVERY_SHARD, ShardScope, describe_shard_ids, parse_shard_ids, shard_of
+from bot.domain.shards import (
+    EVERY_SHARD,
+    ShardScope,
+    describe_shard_ids,
+    identify_delay,
+    parse_shard_ids,
+    shard_of,
+)
 
 # Real-looking snowflakes: a timestamp in the high bits, worker/process/increment in the low 22 (ignored by the rule).
 SNOWFLAKES = [(ms << 22) | low for ms in (1, 2, 3, 4, 5, 6, 7, 8, 1_337_000_000_123) for low in (0, 4_194_303)]
@@ -54,3 +61,18 @@ def test_a_scope_owns_exactly_the_servers_of_its_shards() -> None:
         assert low.owns(guild_id) == ((guild_id >> 22) % 4 in {0, 1})
         assert low.owns(guild_id) != high.owns(guild_id)
     assert {low.owns(guild_id) for guild_id in SNOWFLAKES} == {True, False}
+
+
+def test_a_shard_waits_five_seconds_after_another_with_the_same_rate_limit_key() -> None:
+    """With max_concurrency 1 every shard shares one key: each waits until 5 s after the last identify."""
+    assert identify_delay(1, {0: 100.0}, max_concurrency=1, now=101.0) == 4.0
+    assert identify_delay(2, {0: 100.0, 1: 103.0}, max_concurrency=1, now=104.0) == 4.0
+    assert identify_delay(1, {0: 100.0}, max_concurrency=1, now=107.0) == 0.0
+
+
+def test_shards_with_different_rate_limit_keys_identify_at_once() -> None:
+    """With max_concurrency 4, shards 0-3 have keys 0-3; shard 4 shares shard 0's key and waits for it."""
+    identified = {0: 100.0, 1: 100.0, 2: 100.0}
+    assert identify_delay(3, identified, max_concurrency=4, now=100.0) == 0.0
+    assert identify_delay(4, identified, max_concurrency=4, now=100.0) == 5.0
+    assert identify_delay(0, {}, max_concurrency=16, now=0.0) == 0.0
