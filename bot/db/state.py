@@ -1,8 +1,9 @@
-"""Bot-wide key/value state (e.g. the hash of the last command sync)."""
+"""Bot-wide key/value state (e.g. the hash of the last command sync), and the database's own size."""
 
 from __future__ import annotations
 
 from bot.db.base import Storage
+from bot.db.connection import Connection
 
 
 class StateQueries:
@@ -22,3 +23,12 @@ class StateQueries:
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    async def database_size(self) -> int:
+        """Return the bytes the database takes: SQLite's pages (page count × size), or PostgreSQL's whole database."""
+        if isinstance(self._db, Connection):
+            sql = "SELECT page_count * page_size AS size FROM pragma_page_count(), pragma_page_size()"
+        else:
+            sql = "SELECT pg_database_size(current_database()) AS size"
+        row = await self._db.fetchone(sql)
+        return int(row["size"]) if row is not None else 0

@@ -63,3 +63,12 @@ async def test_commits_are_synced_fully_by_default(db: Database, tmp_path: Path)
         assert await synchronous_of(lowered) == 1
     finally:
         await lowered.close()
+
+
+async def test_database_size_grows_with_the_data(db: Database) -> None:
+    """The size the status view shows is the database's real size on either backend, and grows as rows are added."""
+    before = await db.state.database_size()
+    assert before > 0
+    for index in range(400):
+        await db.state.set_meta(f"key-{index}", "x" * 500)
+    assert await db.state.database_size() > before + 100_000
