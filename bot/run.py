@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.db import Database
 from bot.db.leases import LeaseLost, ShardLease
+from bot.db.lock import DatabaseInUse, exclusive_lock, lock_path
 from bot.domain.content import ContentInvalid, ContentStore
 from bot.domain.content_loader import load_content
 from bot.errors import StartupError
@@ -55,34 +56,23 @@ def database_lock(path: Path) -> Iterator[None]:
     kernel drops a flock() lock when its process dies, even by SIGKILL, so a crash never leaves a stale lock.
     Not taken in `Database.open`: tests open the same file again in-process to simulate a restart.
     """
-    import fcntl  # here: Unix only, and `content check` should still work where it is missing
-
-    lock_path = path.with_name(f"{path.name}.lock")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    held = contextlib.ExitStack()
+    try:  # only taking the lock is turned into a sentence here, never an error of the bot running inside
+        held.enter_context(exclusive_lock(path))
+    except DatabaseInUse as exc:
+        pid = f" (pid {exc.pid})" if exc.pid else ""
+        raise StartupError(
+            f"another bot process{pid} is already using DATABASE_PATH={path}; stop it first — "
+            "running two on one database would record every click twice."
+        ) from None
     except OSError as exc:
-        target = lock_path if path.parent.is_dir() else path.parent
+        target = lock_path(path) if path.parent.is_dir() else path.parent
         raise StartupError(
             f"DATABASE_PATH={path} cannot be used: {target} cannot be created ({exc.strerror or exc}); "
             "point DATABASE_PATH at a writable location."
         ) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip()
-            pid = f" (pid {holder})" if holder.isdigit() else ""
-            raise StartupError(
-                f"another bot process{pid} is already using DATABASE_PATH={path}; stop it first — "
-                "running two on one database would record every click twice."
-            ) from None
-        # The pid is only for the message above; the lock, not the file's content, keeps a second process out.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    with held:
         yield
-    finally:
-        os.close(fd)
 
 
 async def open_database(settings: Settings) -> Database:
