@@ -5,6 +5,9 @@ python -m bot --sync           run, and sync slash commands even if they look un
 python -m bot content check [DIR]   validate the content folder (exit 0 when valid, 1 otherwise)
 python -m bot content show ID  print how a concept will look
 python -m bot db copy SOURCE TARGET [--replace]   copy every row from one database into another
+python -m bot db backup [PATH]   back up the SQLite database (while the bot runs, too)
+python -m bot db restore PATH    put a backup in place of the SQLite database (the bot stopped)
+python -m bot db check [DATABASE]   integrity, schema version, size and rows per table (exit 1 on a problem)
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()  # here, inside the try, rather than at exit where a broken pipe can't be caught
             return code
         if args.command == "db":
-            return db_cli.run(args)
+            return db_cli.run(args, settings)
         with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the signal handlers are in place
             asyncio.run(run_bot(settings, force_sync=args.sync))
     except StartupError as exc:

@@ -1,4 +1,4 @@
-"""`python -m bot db ...`: work with the database from the command line."""
+"""`python -m bot db ...`: work with the database from the command line (copy, backup, restore, check)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,29 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from bot.settings import DatabaseTarget, parse_database_url, redact_url
+from bot.settings import DatabaseTarget, Settings, parse_database_url, redact_url
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `db copy` to the command line."""
+    """Add `db copy`, `db backup`, `db restore` and `db check` to the command line."""
     database = sub.add_parser("db", help="work with the database").add_subparsers(dest="action", required=True)
     copy = database.add_parser("copy", help="copy every row from one database into another, in one transaction")
     copy.add_argument("source", type=database_argument, help="database URL or SQLite file to copy from (only read)")
     copy.add_argument("target", type=database_argument, help="database URL or SQLite file to copy into")
     copy.add_argument("--replace", action="store_true", help="delete the target's rows first instead of refusing")
+    backup = database.add_parser("backup", help="copy the SQLite database consistently, even while the bot runs")
+    backup.add_argument(
+        "path",
+        nargs="?",
+        help="a folder (the file gets a dated name) or a new file name; default BACKUP_DIR, else backups/ beside "
+        "the database",
+    )
+    restore = database.add_parser("restore", help="put a backup in place of the database (the bot must be stopped)")
+    restore.add_argument("path", type=Path, help="the backup file to restore")
+    check = database.add_parser("check", help="report integrity, schema version, size and rows per table")
+    check.add_argument(
+        "database", nargs="?", type=database_argument, help="database URL or SQLite file; default the bot's own"
+    )
 
 
 def database_argument(text: str) -> DatabaseTarget:
@@ -32,13 +45,26 @@ def database_argument(text: str) -> DatabaseTarget:
         raise argparse.ArgumentTypeError(f"{redact_url(text)}: {exc}") from None
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one `db` action and return the exit code: output to stdout, the one-sentence failure to stderr."""
+    from bot.cli import db_backup
+
+    for handler in logging.getLogger().handlers:  # stdout holds the command's output alone
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+    if args.action == "backup":
+        return db_backup.backup(settings, args.path)
+    if args.action == "restore":
+        return db_backup.restore(settings, args.path)
+    if args.action == "check":
+        return db_backup.check(args.database or settings.database)
+    return copy(args)
+
+
+def copy(args: argparse.Namespace) -> int:
     """Run `db copy`: the summary to stdout, progress and the one-sentence failure to stderr; return the exit code."""
     from bot.db.copy import CopyError, copy_database, summary
 
-    for handler in logging.getLogger().handlers:  # stdout holds the summary alone; warnings join the progress
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stderr)
     logging.getLogger("bot.db").setLevel(logging.WARNING)  # the copy reports its own steps, not "Opened database"
     # Every message names the databases redacted; this catches a password quoted back by a driver's error too.
     secrets = [secret for t in (args.source, args.target) if t.url and (secret := urlsplit(t.url).password)]
