@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.clock import Clock, sleep_until_or_woken
 from bot.errors import error_code
 
@@ -58,6 +59,9 @@ class BackgroundLoop:
         #: How many passes ran, and how many of them failed, since the start (for tests and /about).
         self.passes = 0
         self.failed_passes = 0
+        #: The last failed pass since the start: what went wrong (with its error code) and when (for /status).
+        self.last_error: str | None = None
+        self.last_failed_at: datetime | None = None
 
     def start(self) -> None:
         """Start the loop in a task that reports loudly if it ever ends on its own."""
@@ -105,14 +109,19 @@ class BackgroundLoop:
             self._idle.clear()
             try:
                 wake_at = await self._run_pass()
-            except Exception:
+            except Exception as error:
                 self.failures += 1
                 self.failed_passes += 1
                 delay = backoff(self.failures, self._first_retry, self._max_retry)
+                code = error_code()
+                self.last_error = f"error {code}: {type(error).__name__}: {error}"[:300]
+                self.last_failed_at = self._clock.now()
+                metrics.LOOP_RESTARTS.labels(self.name).inc()
+                metrics.count_error(error)
                 log.exception(
                     "%s: pass failed (error %s, %d in a row); retrying in %d s",
                     self.name,
-                    error_code(),
+                    code,
                     self.failures,
                     delay.total_seconds(),
                 )

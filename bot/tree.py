@@ -10,6 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot import metrics
 from bot.domain.text import permission_name
 from bot.errors import UserFacingError, error_code
 
@@ -92,7 +93,9 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
 async def report_error(interaction: discord.Interaction, error: BaseException, where: str) -> None:
     """Tell the user what went wrong (ephemerally) and log unexpected errors with a short code."""
     message, log_traceback = describe_error(error)
+    metrics.interaction_done(interaction, "error" if log_traceback else "user_error")
     if log_traceback:
+        metrics.count_error(unwrap(error))
         code = error_code()
         log.error(
             "Error %s in %s (guild=%s channel=%s user=%s)",

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import metrics
 from bot.bot import AlignmentBot
 from bot.domain.search import Library
 from bot.domain.text import truncate
@@ -93,6 +94,7 @@ class ReportingDynamicItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
         """Run the item and report any error to the member."""
         try:
             await self.run(interaction)
+            metrics.interaction_done(interaction, "ok")
         except Exception as error:  # every failure must be answered, not just logged
             await report_error(interaction, error, f"component {self.custom_id!r}")
 

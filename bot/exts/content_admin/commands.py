@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import metrics
 from bot.bot import AlignmentBot
 from bot.domain.content import ContentInvalid
 from bot.domain.content_edit import (
@@ -85,7 +86,7 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
 
     async def _reload_locked(self) -> str:
         """Reload with `_lock` held (asyncio locks are not re-entrant)."""
-        store = await asyncio.to_thread(load_content, self.bot.settings.content_dir)
+        store = await metrics.counted_reload(asyncio.to_thread(load_content, self.bot.settings.content_dir))
         library = await asyncio.to_thread(Library.build, store)
         before, self.bot.library = self.bot.library, library
         log.info("Content reloaded: %s", store.stats())

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot import charts
+from bot import charts, metrics
 from bot.bot import AlignmentBot
 from bot.domain.card import Card
 from bot.domain.pdoom import Estimate, PollRound, PublicResults, RoundClosed, public_results
@@ -144,6 +144,7 @@ class PollRounds(commands.Cog):
         except RoundClosed:
             self.forget_round(round_id)  # the copy in memory still said open
             raise RoundClosed(poll.number) from None
+        metrics.VOTES.inc()
         so_far = await self.public_results(poll) if poll.show_results_early else None
         await interaction.response.send_message(vote_receipt(poll.number, estimate, source, so_far), ephemeral=True)
         self.refresher.mark(poll.id)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import discord
 
+from bot import metrics
 from bot.background import backoff
 from bot.bot import AlignmentBot
 from bot.domain.prompt_cards import prompt_card
@@ -81,6 +82,7 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member, o
 
 def classified(error: Exception, where: str) -> Exception:
     """Turn Discord's answer into Wait (passing) or Refused / Absent (permanent); other errors stay as they are."""
+    metrics.count_error(error)
     if is_transient(error):
         return Wait(describe_fault(error, where))
     if isinstance(error, discord.HTTPException):
@@ -149,6 +151,7 @@ class Poster:
         remaining = await self.bot.db.prompts.count_prompts(schedule.guild_id, "approved")
         if remaining <= LOW_QUEUE:
             await alert_admins(self.bot, schedule, queue_running_low(remaining))
+        metrics.PROMPTS.labels("posted").inc()
         return describe_outcome(replace(post, status="posted"))
 
     async def deliver(self, post: PromptPost, prompt: Prompt, channel: PromptChannel, ping_role_id: int | None) -> None:
@@ -192,6 +195,7 @@ class Poster:
         self, schedule: Schedule, occurrence: str, reason: str, *, post: PromptPost | None = None, alert: bool = True
     ) -> str:
         """Record a failed occurrence (its claimed post, if any) and tell the admins once, naming the cause."""
+        metrics.PROMPTS.labels("failed").inc()
         if post is not None:
             recorded = await self.bot.db.prompts.fail_post(post.id, reason, self.bot.clock.now())
         else:

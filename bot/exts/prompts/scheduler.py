@@ -25,6 +25,7 @@ from datetime import date, datetime
 
 import discord
 
+from bot import metrics
 from bot.background import BackgroundLoop
 from bot.bot import AlignmentBot
 from bot.domain.prompt_outcomes import (
@@ -162,6 +163,7 @@ class PromptScheduler:
                 await self.guild_left(guild_id)
             except Exception as error:
                 code = error_code()
+                metrics.count_error(error)
                 log.error("Weekly prompts for guild %s failed (error %s)", guild_id, code, exc_info=error)
                 if work.schedule is not None:
                     reason = work_failed(isinstance(error, TimeoutError), code)
@@ -199,6 +201,7 @@ class PromptScheduler:
                 outcome = await self.report_missed(schedule, due, now)
             await self.bot.db.schedules.advance_schedule(schedule.guild_id, occurrence, following, outcome)
             return
+        metrics.SCHEDULER_LAG.observe(max(0.0, (now - due.due).total_seconds()))
         try:
             outcome = await self.poster.post(schedule, occurrence, schedule.deadline)
         except Wait as wait:
@@ -211,6 +214,7 @@ class PromptScheduler:
         zone = load_zone(schedule.timezone)
         missed = missed_since(due, now, schedule.weekday, schedule.local_time, zone)
         await self.poster.record(schedule, schedule.next_local_date, "missed", WAS_OFFLINE)
+        metrics.PROMPTS.labels("missed").inc()
         outcome = missed_while_offline(missed, schedule.next_local_date)
         await alert_admins(self.bot, schedule, outcome)
         return outcome
