@@ -16,6 +16,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.backups import AutoBackups
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.domain.search import Library
@@ -112,6 +113,8 @@ class AlignmentBot(commands.AutoShardedBot):
         self.force_sync = force_sync
         self.clock: Clock = clock or SystemClock()
         self.started_at = self.clock.now()
+        #: Automatic backups of the SQLite database, when BACKUP_DIR is set (bot/backups.py); None otherwise.
+        self.backups: AutoBackups | None = AutoBackups.from_settings(settings, self.clock)
         # When each shard last identified (monotonic seconds), and Discord's max_concurrency once it is needed.
         self._identified_at: dict[int, float] = {}
         self._max_concurrency: int | None = None
@@ -122,6 +125,14 @@ class AlignmentBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        if self.backups is not None:
+            self.backups.start()
+
+    async def close(self) -> None:
+        """Stop the automatic backups (a backup that has begun finishes), then disconnect from Discord."""
+        if self.backups is not None:
+            await self.backups.stop()
+        await super().close()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait only as long as Discord's session start limit requires before a shard identifies.
