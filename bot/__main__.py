@@ -5,6 +5,7 @@ python -m bot --sync           run, and sync slash commands even if they look un
 python -m bot content check [DIR]   validate the content folder (exit 0 when valid, 1 otherwise)
 python -m bot content show ID  print how a concept will look
 python -m bot db copy SOURCE TARGET [--replace]   copy every row from one database into another
+python -m bot health [--ready] exit 0 if the running bot is healthy (and ready), 1 otherwise
 python -m bot db backup [PATH]   back up the SQLite database (while the bot runs, too)
 python -m bot db restore PATH    put a backup in place of the SQLite database (the bot stopped)
 python -m bot db check [DATABASE]   integrity, schema version, size and rows per table (exit 1 on a problem)
@@ -20,9 +21,10 @@ import sys
 
 from bot.cli import content as content_cli
 from bot.cli import db as db_cli
+from bot.cli import health as health_cli
 from bot.db.leases import LeaseLost
 from bot.errors import StartupError
-from bot.log import setup_logging
+from bot.log import secrets_of, setup_logging
 from bot.run import run_bot
 from bot.settings import load_settings
 
@@ -34,6 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     content_cli.add_commands(sub)
     db_cli.add_commands(sub)
+    health_cli.add_commands(sub)
     return parser.parse_args(argv)
 
 
@@ -50,11 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.log_format, secrets_of(settings))
         if args.command == "content":
             code = content_cli.run(args, settings)
             sys.stdout.flush()  # here, inside the try, rather than at exit where a broken pipe can't be caught
             return code
+        if args.command == "health":
+            return health_cli.run(args, settings)
         if args.command == "db":
             return db_cli.run(args, settings)
         with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the signal handlers are in place

@@ -197,6 +197,7 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
 
     from bot.bot import AlignmentBot, discord_endpoints
     from bot.domain.search import Library
+    from bot.health import HealthService
 
     stop = stop_on_signals()
     token = settings.require_token()
@@ -221,7 +222,11 @@ async def run_bot(settings: Settings, *, force_sync: bool) -> None:
                 lease.stop_when_lost(stop)
             with discord_endpoints(settings.discord_api_base, settings.discord_gateway_url):
                 bot = AlignmentBot(settings=settings, db=db, library=library, force_sync=force_sync)
-                async with bot:
+                # Outside the bot's own block: the listener answers (503) until READY and is stopped last.
+                health = HealthService(
+                    bot, db, heartbeat=settings.heartbeat_file, port=settings.health_port, host=settings.health_host
+                )
+                async with health, bot:
                     # Inside: wait_until_ready needs the client set up by `async with`.
                     settling = asyncio.create_task(settle_when_ready(bot))
                     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,6 +41,7 @@ _EXPECTED = {
     "health_port": "a TCP port from 1 to 65535, or empty",
     "health_host": "an address to listen on, such as 127.0.0.1 or 0.0.0.0",
     "log_format": "text or json",
+    "heartbeat_path": "a file path, or empty",
 }
 
 # The error type of a rule whose own sentence says what is wrong (shown as it is, instead of `_EXPECTED`).
@@ -140,6 +142,8 @@ class Settings(BaseSettings):
     health_host: str = "127.0.0.1"
     # text for people reading a terminal, json (one object per line) for log shippers.
     log_format: LogFormat = "text"
+    # Optional: the file the bot rewrites every 15 s for `python -m bot health`; empty: see `heartbeat_file`.
+    heartbeat_path: Path | None = None
 
     @field_validator(
         "dev_guild_id",
@@ -150,6 +154,7 @@ class Settings(BaseSettings):
         "shard_count",
         "backup_dir",
         "health_port",
+        "heartbeat_path",
         mode="before",
     )
     @classmethod
@@ -229,6 +234,16 @@ class Settings(BaseSettings):
                 {"shard": too_high[0], "count": count, "last": count - 1},
             )
         return value
+
+    @property
+    def heartbeat_file(self) -> Path:
+        """Return HEARTBEAT_PATH, or by default a file beside the SQLite database (the temp folder on PostgreSQL)."""
+        if self.heartbeat_path is not None:
+            return self.heartbeat_path
+        path = self.database.path
+        if path is not None:
+            return path.with_name(f"{path.name}.heartbeat")
+        return Path(tempfile.gettempdir()) / "alignment-bot.heartbeat"
 
     @property
     def shard_scope(self) -> ShardScope:
