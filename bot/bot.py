@@ -16,6 +16,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot import metrics
 from bot.backups import AutoBackups
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -103,7 +104,10 @@ class AlignmentBot(commands.AutoShardedBot):
             shard_count=settings.shard_count,
             # None (discord.py's default, though its stubs say list) runs every shard of the count.
             shard_ids=sorted(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
+            # Times each interaction's first response for /metrics; read lazily, once `self.clock` is set below.
+            http_trace=metrics.ack_trace(lambda: self.clock.now()),
         )
+        metrics.watch(self)
         self.settings = settings
         #: The servers whose background work (closing rounds, posting prompts) this process does.
         self.shard_scope: ShardScope = settings.shard_scope
