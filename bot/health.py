@@ -129,6 +129,13 @@ class HealthService:
         app.router.add_get("/metrics", self._metrics)
         return app
 
+    @property
+    def bound_port(self) -> int | None:
+        """The port the listener is on (the one the system chose, when started with port 0), or None when off."""
+        if self._runner is None or not self._runner.addresses:
+            return None
+        return int(self._runner.addresses[0][1])
+
     async def _healthz(self, _request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
