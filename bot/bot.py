@@ -17,6 +17,7 @@ import yarl
 from discord.ext import commands
 
 from bot import metrics
+from bot.background import BackgroundLoop
 from bot.backups import AutoBackups
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -38,6 +39,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.content_admin",
     "bot.exts.pdoom",
     "bot.exts.prompts",
+    "bot.exts.status",
 )
 
 
@@ -112,13 +114,13 @@ class AlignmentBot(commands.AutoShardedBot):
         #: The servers whose background work (closing rounds, posting prompts) this process does.
         self.shard_scope: ShardScope = settings.shard_scope
         self.db = db
-        # Replaced wholesale by /content reload; cogs read `bot.library` at use time, never keep a copy.
-        self.library = library
         self.force_sync = force_sync
         self.clock: Clock = clock or SystemClock()
         self.started_at = self.clock.now()
         #: Automatic backups of the SQLite database, when BACKUP_DIR is set (bot/backups.py); None otherwise.
         self.backups: AutoBackups | None = AutoBackups.from_settings(settings, self.clock)
+        # Replaced wholesale by /content reload; cogs read `bot.library` at use time, never keep a copy.
+        self.library = library
         # When each shard last identified (monotonic seconds), and Discord's max_concurrency once it is needed.
         self._identified_at: dict[int, float] = {}
         self._max_concurrency: int | None = None
@@ -163,6 +165,34 @@ class AlignmentBot(commands.AutoShardedBot):
         except (discord.DiscordException, aiohttp.ClientError, OSError, KeyError, TypeError, ValueError):
             log.warning("Could not read the session start limit; identifying one shard per 5 s")
             return 1
+
+    @property
+    def library(self) -> Library:
+        """The content in use and its search indexes."""
+        return self._library
+
+    @library.setter
+    def library(self, library: Library) -> None:
+        self._library = library
+        #: When the content in use was loaded (at start, or by the last /content reload or save), for /status.
+        self.library_loaded_at = self.clock.now()
+
+    def background_loops(self) -> list[BackgroundLoop]:
+        """Every supervised background loop of this process: the cogs' (closer, scheduler) and automatic backups.
+
+        A cog's loop is one of its attributes, or the `loop` attribute of one (the scheduler's); each is listed once.
+        Only instance attributes are read, so no property of anything a cog holds (such as the bot) is run.
+        """
+        found: dict[int, BackgroundLoop] = {}
+        backups = getattr(self, "backups", None)
+        candidates = [getattr(backups, "loop", None)]
+        for cog in self.cogs.values():
+            for value in vars(cog).values():
+                candidates += [value, getattr(value, "__dict__", {}).get("loop")]
+        for candidate in candidates:
+            if isinstance(candidate, BackgroundLoop):
+                found.setdefault(id(candidate), candidate)
+        return list(found.values())
 
     def owns_guild(self, guild_id: int) -> bool:
         """Whether this process looks after a server: always, unless SHARD_IDS leaves the server's shard to another."""

@@ -78,10 +78,10 @@ async def test_every_admin_command_is_hidden_from_members_and_listed_to_admins(
     admin = server.guild.permissions_for(server.admin, server.general)
     every = [name for c in synced for name in leaves(c)]
     admin_only = [name for name in every if runtime_permissions(tree_command(bot, name)).value]
-    assert "pdoom-admin open" in admin_only and "prompts-admin schedule" in admin_only
+    assert {"pdoom-admin open", "prompts-admin schedule", "status"} <= set(admin_only)
     member_listed = {name for c in visible_to(member, synced) for name in leaves(c)}
     admin_listed = {name for c in visible_to(admin, synced) for name in leaves(c)}
     assert member_listed.isdisjoint(admin_only)
     assert set(admin_only) <= admin_listed
     hidden_groups = {c["name"] for c in synced} - {c["name"] for c in visible_to(member, synced)}
-    assert hidden_groups == {"pdoom-admin", "prompts-admin", "content"}
+    assert hidden_groups == {"pdoom-admin", "prompts-admin", "content", "status"}
