@@ -25,6 +25,9 @@ RUN python -m compileall -q bot
 COPY --chown=bot:bot content/ content/
 USER bot
 VOLUME ["/data"]
+# `python -m bot health` reads the heartbeat the bot rewrites every 15 s (or asks /healthz when HEALTH_PORT is set);
+# the start period covers loading content, migrating and, on PostgreSQL, waiting up to SHARD_LEASE_WAIT for a lease.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=90s --retries=3 CMD ["python", "-m", "bot", "health"]
 # Exec form, no shell in between: python is PID 1 and receives `docker stop`'s SIGTERM (the default STOPSIGNAL)
 # itself. The bot handles it (bot/run.py): as PID 1 without a handler, SIGTERM would be ignored until Docker
 # sends SIGKILL after its 10 s grace period, and the shutdown path would never run.

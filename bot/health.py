@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -48,8 +49,9 @@ class GatewayWatch:
     RESUME is accepted, so readiness follows the shard events instead. Attach it before the bot connects.
     """
 
-    def __init__(self, bot: commands.AutoShardedBot) -> None:
+    def __init__(self, bot: commands.AutoShardedBot, changed: Callable[[], None] = lambda: None) -> None:
         self.bot = bot
+        self.changed = changed  # called when a shard goes down or comes up
         self._down: set[int] = set()
         bot.add_listener(self._disconnected, "on_shard_disconnect")
         bot.add_listener(self._up, "on_shard_ready")
@@ -57,9 +59,11 @@ class GatewayWatch:
 
     async def _disconnected(self, shard_id: int) -> None:
         self._down.add(shard_id)
+        self.changed()
 
     async def _up(self, shard_id: int) -> None:
         self._down.discard(shard_id)
+        self.changed()
 
     def problem(self) -> str | None:
         """Say why the gateway is not ready, or None when every shard is connected and ready."""
@@ -106,10 +110,11 @@ class HealthService:
         host: str = "127.0.0.1",
     ) -> None:
         self.bot, self.db = bot, db
-        self.gateway = GatewayWatch(bot)
         self.heartbeat, self.port, self.host = heartbeat, port, host
         # Real time, whatever the bot's clock: the file is read by another process against its own clock.
         self.loop = BackgroundLoop("heartbeat", self._beat, SystemClock())
+        # A beat at once when readiness changes, so `health --ready` need not wait for the next one.
+        self.gateway = GatewayWatch(bot, changed=self.loop.wake)
         self._runner: web.AppRunner | None = None
 
     async def problem(self) -> str | None:
