@@ -102,11 +102,6 @@ class AutoBackups:
 
     def _backup_and_prune(self, now: datetime) -> BackupFile:
         """Take a backup, then delete this loop's own backups beyond the newest `keep` (runs in a thread)."""
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise BackupError(f"The backup folder {self.directory} cannot be created ({reason}).") from None
         made = backup_sqlite(self.database, self.directory, now=now, automatic=True)
         own = [backup for backup in list_backups(self.directory) if backup.automatic]
         for old in own[: max(len(own) - self.keep, 0)]:

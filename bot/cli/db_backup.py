@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.db.backup import BackupError, backup_sqlite, default_backup_dir, restore_sqlite
+from bot.db.backup import BackupError, backup_sqlite, restore_sqlite
 from bot.db.check import CheckError, check_database, human_size
 from bot.settings import DatabaseTarget, Settings
 
@@ -33,21 +33,13 @@ def backup(settings: Settings, path: str | None) -> int:
     target = settings.database
     if target.path is None:
         return fail(POSTGRES_BACKUP.format(action="backup", how="back it up with pg_dump -Fc"))
-    if path is None:
-        destination = settings.backup_dir or default_backup_dir(target.path)
-        is_folder = True
-    else:
-        destination = Path(path)
-        # "backups/" names a folder to create; an existing folder gets a dated file inside it.
-        is_folder = path.endswith(("/", "\\")) or destination.is_dir()
     try:
-        if is_folder:
-            try:
-                destination.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                reason = exc.strerror or str(exc)
-                raise BackupError(f"The backup folder {destination} cannot be created ({reason}).") from None
-        made = backup_sqlite(target.path, destination)
+        if path is None:
+            made = backup_sqlite(target.path, settings.backup_dir)  # None: backups/ beside the database
+        elif path.endswith(("/", "\\")) or Path(path).is_dir():  # a folder: the backup gets a dated name in it
+            made = backup_sqlite(target.path, Path(path))
+        else:
+            made = backup_sqlite(target.path, Path(path).parent, name=Path(path).name)
     except BackupError as exc:
         return fail(str(exc))
     say(

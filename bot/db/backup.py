@@ -102,21 +102,23 @@ def default_backup_dir(database: Path) -> Path:
 
 
 def backup_sqlite(
-    source: Path, target: Path | None = None, *, now: datetime | None = None, automatic: bool = False
+    source: Path,
+    folder: Path | None = None,
+    *,
+    name: str | None = None,
+    now: datetime | None = None,
+    automatic: bool = False,
 ) -> BackupFile:
     """Copy the SQLite database `source` consistently (a bot may be running on it) and return the backup.
 
-    `target` is a folder (created if missing when it is the default), where the backup gets a dated name, or a
-    file name; None means `backups/` beside the database. Raises BackupError, leaving no partial file, when the
-    source is missing or damaged, the target exists, or the copy cannot be written (a full disk, no permission).
+    The backup goes into `folder` (created if missing; None: `backups/` beside the database) as `name`, or by
+    default under a dated name. Raises BackupError, leaving no partial file, when the source is missing or damaged,
+    the file exists already, or the copy cannot be written (a full disk, no permission).
     """
     taken_at = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     if not source.is_file():
         raise BackupError(f"There is no database at {source} to back up.")
-    folder = default_backup_dir(source) if target is None else target
-    name = None
-    if target is not None and not target.is_dir():
-        folder, name = target.parent, target.name
+    folder = default_backup_dir(source) if folder is None else folder
     if name is not None and (folder / name).exists():
         raise BackupError(f"{folder / name} already exists; name a new file, or a folder to get a dated name.")
     with _os_errors_named(f"The backup folder {folder} cannot be used"):

@@ -99,18 +99,17 @@ async def test_a_backup_is_a_checked_dated_copy_taken_beside_a_writer(tmp_path: 
 
 
 async def test_a_backup_goes_to_a_named_file_or_folder_and_never_overwrites(tmp_path: Path) -> None:
-    """A file name is used as given; an existing folder gets a dated name; an existing file is refused."""
+    """A name is used as given; a new folder is made, the backup dated inside it; an existing file is refused."""
     source = await bot_database(tmp_path / "bot.sqlite3", a="1")
-    named = backup_sqlite(source, tmp_path / "before-upgrade.sqlite3", now=NOW)
+    named = backup_sqlite(source, tmp_path, name="before-upgrade.sqlite3", now=NOW)
     assert named.path == tmp_path / "before-upgrade.sqlite3" and meta_rows(named.path) == {"a": "1"}
-    (tmp_path / "elsewhere").mkdir()
     dated = backup_sqlite(source, tmp_path / "elsewhere", now=NOW)
     assert dated.path == tmp_path / "elsewhere" / backup_name(NOW, LATEST)
     with pytest.raises(BackupError) as refused:
         backup_sqlite(source, tmp_path / "elsewhere", now=NOW)
     assert str(refused.value) == f"{dated.path} already exists; name a new file, or try again in a second."
     with pytest.raises(BackupError, match="already exists; name a new file, or a folder to get a dated name"):
-        backup_sqlite(source, named.path, now=NOW)
+        backup_sqlite(source, tmp_path, name=named.path.name, now=NOW)
     assert meta_rows(named.path) == {"a": "1"}
     assert sorted(os.listdir(tmp_path / "elsewhere")) == [dated.path.name]
 
