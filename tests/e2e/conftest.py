@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -152,6 +153,20 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 5.0) ->
             raise TimeoutError(f"{check} stayed falsy for {timeout} s")
         await asyncio.sleep(0.01)
     return result
+
+
+@pytest.fixture(autouse=True)
+def token_never_logged(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """After each test with a fake Discord, check that no captured log record shows the fake's bot token."""
+    if "fake" not in request.fixturenames:
+        yield
+        return
+    token = request.getfixturevalue("fake").token  # now, so that the fake is torn down after this check
+    yield
+    formatter = logging.Formatter()
+    for record in caplog.records:
+        text = record.getMessage() + (formatter.formatException(record.exc_info) if record.exc_info else "")
+        assert token not in text, f"the bot token was logged by {record.name}"
 
 
 @pytest.fixture
