@@ -21,8 +21,9 @@ COPY bot/ bot/
 COPY migrations/ migrations/
 # Compile once at build time: PYTHONDONTWRITEBYTECODE stops writes at run time, not reads, so starts stay fast.
 RUN python -m compileall -q bot
-# Admins can edit content from Discord (/content put), so the bot user owns it; or mount it from the host.
-COPY --chown=bot:bot content/ content/
+# The content as released, owned by root and so read-only to the bot: an edit from Discord (/content put) into the
+# image would vanish with the next one, so it is refused with a sentence until a folder is mounted at /app/content.
+COPY content/ content/
 USER bot
 VOLUME ["/data"]
 # `python -m bot health` reads the heartbeat the bot rewrites every 15 s (or asks /healthz when HEALTH_PORT is set);

@@ -1,5 +1,6 @@
 """docker-compose.yml runs the bot on PostgreSQL; no Docker engine runs here, so its wiring is checked as data."""
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,3 +37,25 @@ def test_the_bots_database_url_names_the_database_service_and_is_valid() -> None
     assert (parts.username, parts.path.lstrip("/")) == (db["POSTGRES_USER"], db["POSTGRES_DB"])
     assert "${POSTGRES_PASSWORD" in db["POSTGRES_PASSWORD"]  # the password lives in .env, not in the file
     assert Settings(database_url=url).database.backend == "postgresql"
+
+
+def dockerfile_env(name: str) -> str:
+    """Return the value the Dockerfile's ENV gives `name`."""
+    match = re.search(rf"\b{name}=(\S+)", (ROOT / "Dockerfile").read_text())
+    assert match, f"the Dockerfile sets no {name}"
+    return match.group(1)
+
+
+def test_the_content_folder_is_mounted_where_the_image_reads_it() -> None:
+    """The bot mounts ./content at the image's CONTENT_DIR, so /content put edits live outside the container."""
+    mounts = [volume.split(":") for volume in compose()["services"]["bot"]["volumes"]]
+    assert ["./content", dockerfile_env("CONTENT_DIR")] in [mount[:2] for mount in mounts]
+    assert (ROOT / "content").is_dir()
+
+
+def test_the_image_bakes_its_content_read_only_for_the_bot() -> None:
+    """The image's content is root's, not the bot user's: an unmounted image refuses edits instead of losing them."""
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    copies = [line for line in lines if re.match(r"COPY\b.*\bcontent/", line)]
+    assert copies == ["COPY content/ content/"]  # no --chown: root keeps it, and the bot runs as another user
+    assert lines.index(copies[0]) < lines.index("USER bot")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from bot.domain.content_edit import (
     resolve_target,
     stage_edit,
 )
+from bot.domain.content_folder import ContentFolderReadOnly, edit_folder, probe_writable
 from bot.domain.content_loader import load_content
 from bot.domain.content_messages import (
     describe_change,
@@ -57,6 +59,8 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         # One reload or save at a time: a save's hash check, write and reload happen as one step, so of two admins
         # confirming edits of the same file at once, the second finds the file changed and is refused.
         self._lock = asyncio.Lock()
+        #: Why a folder cannot be written (None: it can); replaceable so a test can simulate a read-only folder.
+        self.probe_writable: Callable[[Path], str | None] = probe_writable
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """Let only the application's owners and CONTENT_ADMINS through."""
@@ -80,9 +84,18 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         writing anything, when the folder around it changed since the upload so that the edit no longer fits.
         """
         async with self._lock:
+            await self.check_writable(edit.path)  # again: the folder may have been made read-only since the preview
             await asyncio.to_thread(stage_edit, self.bot.settings.content_dir, edit.relative, edit.new_text)
             backup = await asyncio.to_thread(apply_edit, edit)
             return backup, await self._reload_locked()
+
+    async def check_writable(self, target: Path) -> None:
+        """Refuse an edit of `target` with one sentence when its folder cannot be written here (read-only, baked in)."""
+        content_dir = self.bot.settings.content_dir
+        reason = await asyncio.to_thread(self.probe_writable, edit_folder(content_dir, target))
+        if reason is not None:
+            log.warning("Content edit refused: the content folder %s can't be written (%s)", content_dir, reason)
+            raise ContentFolderReadOnly(content_dir, reason)
 
     async def _reload_locked(self) -> str:
         """Reload with `_lock` held (asyncio locks are not re-entrant)."""
@@ -134,8 +147,9 @@ class ContentAdmin(commands.GroupCog, group_name="content"):
         """Upload an edited content file; see what changes, then confirm."""
         # Discord declares the size and name; refuse what can't be a content file before downloading anything.
         check_upload_size(file.size)
-        resolve_target(self.bot.settings.content_dir, file.filename)
+        _, target = resolve_target(self.bot.settings.content_dir, file.filename)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.check_writable(target)  # before the preview, so no admin reviews an edit that cannot be saved
         text = decode_upload(await file.read())
         try:
             edit = await asyncio.to_thread(stage_edit, self.bot.settings.content_dir, file.filename, text)
