@@ -118,7 +118,7 @@ class RoundCloser(commands.Cog):
             if is_transient(error):
                 raise  # 429, 5xx: the closer tries again with backoff
             # Refused for good (the channel is gone or closed to us, AutoMod, ...): recorded, never retried.
-            log.warning("Could not post results of round %s in %s: %s", poll.id, poll.channel_id, error)
+            log.warning("Could not post results of round %s (guild %s): %s", poll.id, poll.guild_id, error)
             return None
         log.info("Posted results of round %s (guild %s)", poll.id, poll.guild_id)
         return message.id

@@ -173,7 +173,7 @@ class PollRounds(commands.Cog):
         try:
             await message.edit(embed=card_embed(card), view=None if not poll.is_open else discord.utils.MISSING)
         except (discord.NotFound, discord.Forbidden):
-            log.warning("Poll message of round %s in channel %s is gone or not editable", poll.id, poll.channel_id)
+            log.warning("Poll message of round %s (guild %s) is gone or not editable", poll.id, poll.guild_id)
 
     async def results_message(self, poll: PollRound) -> tuple[discord.Embed, discord.File | None]:
         """Build a round's results embed and, when its aggregates are public, its histogram (drawn off the loop).
@@ -189,7 +189,7 @@ class PollRounds(commands.Cog):
                 chart = png_file(png, "pdoom.png")
             except Exception:
                 log.exception(
-                    "Drawing the chart of round %s failed (error %s); showing results without it", poll.id, error_code()
+                    "Drawing the chart of round %s (guild %s) failed (error %s)", poll.id, poll.guild_id, error_code()
                 )
         return card_embed(results_card(poll, results, estimates, chart=chart is not None)), chart
 
