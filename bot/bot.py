@@ -184,8 +184,7 @@ class AlignmentBot(commands.AutoShardedBot):
         Only instance attributes are read, so no property of anything a cog holds (such as the bot) is run.
         """
         found: dict[int, BackgroundLoop] = {}
-        backups = getattr(self, "backups", None)
-        candidates = [getattr(backups, "loop", None)]
+        candidates: list[object] = [self.backups.loop if self.backups is not None else None]
         for cog in self.cogs.values():
             for value in vars(cog).values():
                 candidates += [value, getattr(value, "__dict__", {}).get("loop")]

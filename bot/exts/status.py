@@ -7,11 +7,9 @@ run-time permission check stays as a second line, like the admin groups'.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import weakref
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import discord
@@ -20,6 +18,7 @@ from discord.ext import commands
 
 import bot as package
 from bot.bot import AlignmentBot
+from bot.db.backup import BackupFile, latest_backup
 from bot.domain.search import Library
 from bot.domain.status import BackupState, JobState, StatusReport, content_version, status_card
 from bot.render import card_embed
@@ -39,14 +38,12 @@ def database_name(target: DatabaseTarget) -> str:
     return f"{name} on {parts.hostname}" if parts.hostname else name
 
 
-def newest_backup_in(directory: Path) -> Any | None:
-    """Return the newest backup file in `directory` (automatic or `db backup`), or None (blocking: run in a thread)."""
+def newest_backup_in(directory: Path) -> BackupFile | None:
+    """Return the newest backup in `directory`, or None, also when it can't be read (the backups report that)."""
     try:
-        backup = importlib.import_module("bot.db.backup")
-    except ModuleNotFoundError:  # a build without backups
+        return latest_backup(directory)
+    except OSError:
         return None
-    latest = getattr(backup, "latest_backup", None)
-    return latest(directory) if latest is not None else None
 
 
 class Status(commands.Cog):
@@ -96,8 +93,8 @@ class Status(commands.Cog):
                     passes=loop.passes,
                     failed_passes=loop.failed_passes,
                     failures_in_a_row=loop.failures,
-                    last_error=getattr(loop, "last_error", None),
-                    last_failed_at=getattr(loop, "last_failed_at", None),
+                    last_error=loop.last_error,
+                    last_failed_at=loop.last_failed_at,
                 )
                 for loop in bot.background_loops()
             ],
@@ -114,21 +111,22 @@ class Status(commands.Cog):
 
     async def _backup_state(self) -> BackupState:
         """Return the newest backup (in BACKUP_DIR, or the last automatic one) and the last automatic failure."""
-        backups = getattr(self.bot, "backups", None)
+        backups = self.bot.backups
         directory = self.bot.settings.backup_dir
-        candidates = [getattr(backups, "last_backup", None)]
+        candidates = [backups.last_backup if backups is not None else None]
         if directory is not None and self.bot.settings.database.backend == "sqlite":
+            # `db backup` files too, and any taken by another process on the same folder.
             candidates.append(await asyncio.to_thread(newest_backup_in, directory))
         found = [c for c in candidates if c is not None]
         newest = max(found, key=lambda backup: backup.taken_at) if found else None
         return BackupState(
             directory=str(directory) if directory is not None else None,
             automatic=backups is not None,
-            last_name=Path(newest.path).name if newest is not None else None,
+            last_name=newest.path.name if newest is not None else None,
             last_taken_at=newest.taken_at if newest is not None else None,
             last_size=newest.size_bytes if newest is not None else None,
-            last_error=getattr(backups, "last_error", None),
-            last_error_at=getattr(backups, "last_error_at", None),
+            last_error=backups.last_error if backups is not None else None,
+            last_error_at=backups.last_error_at if backups is not None else None,
         )
 
     async def _version_of(self, library: Library) -> str:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import bot as package
 from bot.bot import AlignmentBot
 from bot.domain.status import content_version
@@ -156,3 +158,42 @@ async def test_help_lists_status_to_admins_only(fake: FakeDiscord, server: Serve
     assert any(line.startswith("`/status` ") and line.endswith("*(admins)*") for line in general["value"].splitlines())
     member = await (await fake.invoke(server.member, "help", channel=server.general)).reply()
     assert "/status" not in member.text
+
+
+async def test_backups_show_the_newest_and_a_failure(
+    fake: FakeDiscord, server: Server, runner: BotRunner, tmp_path: Path
+) -> None:
+    """With BACKUP_DIR set, the newest backup is named with its time; a failing automatic backup is reported."""
+    if runner.postgres_url:
+        pytest.skip("automatic backups are for SQLite; the PostgreSQL line is covered by the unit tests")
+    runner.settings_overrides["backup_dir"] = tmp_path / "backups"
+    bot = await runner.start()
+    assert bot.backups is not None
+    backups = bot.backups
+
+    async def taken() -> bool:
+        return backups.last_backup is not None
+
+    await eventually(taken)
+    assert backups.last_backup is not None
+    shown = fields_of(await status(fake, server))["Backups"]
+    assert shown.startswith(f"Last: {backups.last_backup.path.name}, ")
+    assert shown.endswith(", 2026-11-27 12:00 UTC (0 s ago)")
+
+    await runner.stop()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the backup folder should be")
+    runner.settings_overrides["backup_dir"] = blocker
+    bot = await runner.start()
+    assert bot.backups is not None
+    failing = bot.backups
+
+    async def failed() -> bool:
+        return failing.last_error is not None
+
+    await eventually(failed)
+    reply = await status(fake, server)
+    assert reply.embeds[0]["description"].startswith("⚠️ Something failed since the start")
+    lines = fields_of(reply)["Backups"].splitlines()
+    assert lines[0] == "No backup found"
+    assert lines[1].startswith("⚠️ The last automatic backup failed at 2026-11-27 12:00 UTC: ")
