@@ -6,6 +6,7 @@ that components and autocomplete callbacks need from the bot.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import discord
@@ -62,8 +63,29 @@ def persistent_view(*items: discord.ui.DynamicItem[Any]) -> discord.ui.View:
     return view
 
 
+Callback = Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]]
+
+
+def counted(callback: Callback) -> Callback:
+    """Wrap a view item's or modal's callback so that finishing without an error counts as an `ok` interaction.
+
+    Errors are counted by `report_error`, which `on_error` calls.
+    """
+
+    async def run(interaction: discord.Interaction[Any]) -> None:
+        await callback(interaction)
+        metrics.interaction_done(interaction, "ok")
+
+    return run
+
+
 class BaseView(discord.ui.View):
     """A view whose callback errors are reported to the user like command errors."""
+
+    def __init__(self, *, timeout: float | None = 180.0) -> None:
+        super().__init__(timeout=timeout)
+        for item in self.children:  # the decorated buttons and selects, bound to this view
+            item.callback = counted(item.callback)  # type: ignore[method-assign,assignment]
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
         """Report the error ephemerally and log unexpected ones with a code."""
@@ -72,6 +94,10 @@ class BaseView(discord.ui.View):
 
 class BaseModal(discord.ui.Modal):
     """A modal whose submit errors are reported to the user like command errors."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.on_submit = counted(self.on_submit)  # type: ignore[method-assign]
 
     # discord.ui.Modal itself narrows View.on_error to these two arguments.
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]

@@ -171,6 +171,14 @@ async def test_metrics_parse_and_move_as_the_bot_works(
     assert delta(before, after, "alignment_bot_ack_latency_seconds_count") >= 4
     assert after[("alignment_bot_ack_latency_seconds_bucket", (("le", "+Inf"),))] >= 4
 
+    # A view's button (discord.py gives it a random custom_id, shown as #) counts when its callback finishes.
+    asked = await (await fake.invoke(server.member, "pdoom forget", channel=server.general)).reply()
+    confirm = next(c["custom_id"] for row in asked.components for c in row["components"] if "Delete" in c["label"])
+    assert (await (await fake.click(server.member, asked, confirm)).reply()).content.startswith("Deleted")
+    forgot = await probe.metrics()
+    assert delta(after, forgot, interactions, command="/pdoom forget", outcome="ok") == 1
+    assert delta(after, forgot, interactions, command="component:#", outcome="ok") == 1
+
     locked = LockedOnce(bot.db.polls.next_closing_time)
     bot.db.polls.next_closing_time = locked  # type: ignore[method-assign]
     bot.get_cog("RoundCloser").background.wake()  # type: ignore[union-attr]

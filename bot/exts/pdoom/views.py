@@ -11,7 +11,6 @@ from typing import Any
 
 import discord
 
-from bot import metrics
 from bot.domain.pdoom import BUCKET_LABELS, PLACEHOLDER, bucket_estimate, parse_estimate
 from bot.domain.pdoom_cards import NOTHING_FORGOTTEN, POLLS_UNAVAILABLE, forgotten_text, results_marker
 from bot.exts.pdoom.rounds import PollRounds
@@ -96,7 +95,6 @@ class EstimateModal(BaseModal, title="Your P(doom)"):
         """Parse and record; bad input gets a sentence and stores nothing."""
         estimate = parse_estimate(self.estimate.value)
         await _rounds(interaction).record(interaction, self.round_id, estimate, "typed")
-        metrics.interaction_done(interaction, "ok")
 
 
 def poll_view(round_id: int) -> discord.ui.View:

@@ -12,7 +12,6 @@ from typing import Any
 
 import discord
 
-from bot import metrics
 from bot.bot import AlignmentBot
 from bot.domain.prompt_cards import SUGGEST_BUTTON_LABEL, review_card
 from bot.domain.prompt_errors import AlreadyReviewed, ReviewNotAllowed
@@ -178,4 +177,3 @@ class SuggestModal(BaseModal, title="Suggest a discussion prompt"):
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         """Queue the suggestion for review."""
         await suggestions_for(interaction).submit(interaction, self.text.value, self.prompt_title.value or None)
-        metrics.interaction_done(interaction, "ok")
