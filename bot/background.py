@@ -128,6 +128,8 @@ class BackgroundLoop:
                 wake_at = self._clock.now() + delay
             else:
                 self.failures = 0
+                if self.passes == self.failed_passes:  # the first pass to succeed since the start
+                    log.info("%s: caught up after the start; next pass at %s", self.name, wake_at or "a change")
             finally:
                 self.passes += 1
                 self._idle.set()
