@@ -12,8 +12,9 @@ and transactions (bot/db/postgres.py). Readers-writer style, so that an unsharde
   `(namespace, WHOLE_BOT)` SHARED: other sharded processes share it, so only overlapping shard sets conflict;
 - a process running EVERY shard (SHARD_IDS unset, whatever SHARD_COUNT says) takes `(namespace, WHOLE_BOT)`
   EXCLUSIVELY, which conflicts with every other process, sharded or not.
-Processes that disagree on SHARD_COUNT are a misconfiguration these keys do not detect (shard 0 of 2 and shard 2
-of 4 share servers but not keys).
+Processes that disagree on SHARD_COUNT would split the servers differently (shard 0 of 2 and shard 2 of 4 share
+servers but not keys), so a sharded process also holds `(LAYOUT_NAMESPACE, SHARD_COUNT)` shared, and refuses to run
+while pg_locks shows another process holding that key with another count.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # "alig" as a 32-bit number: the first key of every lease lock, naming this bot's locks among others on the server.
 LEASE_NAMESPACE = 0x616C6967
+# "layo": the first key of the lock a sharded process holds, shared, on its SHARD_COUNT (the second key).
+LAYOUT_NAMESPACE = 0x6C61796F
 # The second key meaning "every shard" (shard ids are never negative).
 WHOLE_BOT = -1
 # The lease connection's application_name, so an operator (or a test) can find it in pg_stat_activity.
@@ -42,6 +45,14 @@ _TRY_LOCKS = """
 SELECT key, TRUE AS shared, pg_try_advisory_lock_shared($1, key) AS taken FROM unnest($2::int[]) AS key
 UNION ALL
 SELECT key, FALSE AS shared, pg_try_advisory_lock($1, key) AS taken FROM unnest($3::int[]) AS key
+"""
+
+# The shard counts other processes on this database run with (their layout locks), other than $2.
+_OTHER_SHARD_COUNTS = """
+SELECT DISTINCT objid::bigint AS shard_count FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid AND objsubid = 2
+  AND objid <> $2::bigint::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY shard_count
 """
 
 
@@ -111,17 +122,23 @@ class ShardLease(ClosedOnExit):
 
         connection = await asyncpg.connect(url, server_settings={"application_name": LEASE_APPLICATION_NAME})
         try:
-            refused = await _try_locks(connection, scope)
-            if refused and wait > 0:  # a rolling deploy: the old process is stopping, this one takes over
-                held, _ = held_elsewhere(scope, refused)
+            refused, counts = await _try_lease(connection, scope)
+            if (refused or counts) and wait > 0:  # a rolling deploy: the old process is stopping, this one takes over
+                held = held_elsewhere(scope, refused)[0] if refused else other_counts_held(counts)
                 log.warning("%s on this database; waiting up to %g s for it to stop", held, wait)
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + wait
-                while refused and loop.time() < deadline:
+                while (refused or counts) and loop.time() < deadline:
                     await asyncio.sleep(min(RETRY_INTERVAL, deadline - loop.time()))
-                    refused = await _try_locks(connection, scope)
+                    refused, counts = await _try_lease(connection, scope)
             if refused:
                 raise LeaseRefused(refusal(scope, refused, redacted_url))
+            if counts:
+                raise LeaseRefused(
+                    f"{other_counts_held(counts)} on this database (DATABASE_URL={redacted_url}), and this one "
+                    f"SHARD_COUNT={scope.count}; every process must use the same SHARD_COUNT: stop the others first, "
+                    "or set this one's to match."
+                )
         except BaseException:
             await connection.close()
             raise
@@ -155,6 +172,27 @@ class ShardLease(ClosedOnExit):
         """Release the locks by closing the connection; safe to call twice."""
         self._closing = True
         await self._connection.close()
+
+
+def other_counts_held(counts: list[int]) -> str:
+    """Say which other shard counts the processes already running use."""
+    listed = " and ".join(f"SHARD_COUNT={count}" for count in counts)
+    return f"Another bot process runs with {listed}"
+
+
+async def _try_lease(connection: Any, scope: ShardScope) -> tuple[list[int], list[int]]:
+    """Try to take the lease; return the keys another process holds, and the other shard counts in use.
+
+    Keeps the locks only when both are empty.
+    """
+    refused = await _try_locks(connection, scope)
+    if refused or scope.ids is None:  # a process running every shard conflicts with all others through its key
+        return refused, []
+    await connection.execute("SELECT pg_advisory_lock_shared($1, $2)", LAYOUT_NAMESPACE, scope.count)
+    counts = [row["shard_count"] for row in await connection.fetch(_OTHER_SHARD_COUNTS, LAYOUT_NAMESPACE, scope.count)]
+    if counts:
+        await connection.execute("SELECT pg_advisory_unlock_all()")
+    return refused, counts
 
 
 async def _try_locks(connection: Any, scope: ShardScope) -> list[int]:

@@ -147,3 +147,27 @@ def test_the_refusals_name_the_shards_and_what_to_do() -> None:
     assert refusal(shards(0), [-1], REDACTED).startswith(
         "Every shard is held by another bot process running all of them on this database"
     )
+
+
+async def test_a_process_with_another_shard_count_is_refused(take: Take) -> None:
+    """Shard 0 of 2 and shard 1 of 4 hold different keys but split the servers differently: the second is refused."""
+    first = await take(shards(0, count=2))
+    with pytest.raises(LeaseRefused) as refused:
+        await take(shards(1, count=4))
+    assert str(refused.value) == (
+        f"Another bot process runs with SHARD_COUNT=2 on this database (DATABASE_URL={REDACTED}), and this one "
+        "SHARD_COUNT=4; every process must use the same SHARD_COUNT: stop the others first, or set this one's to match."
+    )
+    await take(shards(1, count=2))  # the same count is welcome
+    await first.close()
+
+
+async def test_a_process_with_another_shard_count_waits_for_the_old_ones_to_stop(take: Take) -> None:
+    """Re-sharding in a rolling deploy: the new count is taken once the last process with the old one stops."""
+    old = await take(shards(0, 1, count=2))
+    waiting = asyncio.create_task(take(shards(0, 1, 2, 3, count=8), wait=30))
+    await asyncio.sleep(0.6)  # more than one retry interval: still waiting
+    assert not waiting.done()
+    await old.close()
+    lease = await asyncio.wait_for(waiting, 10)
+    assert lease.scope.count == 8
