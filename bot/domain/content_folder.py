@@ -38,12 +38,23 @@ def edit_folder(content_dir: Path, target: Path) -> Path:
     return target.parent if target.parent.is_dir() else content_dir
 
 
+HOW_TO_MOUNT = (
+    "mount a writable folder at CONTENT_DIR (with Docker, `-v ./content:/app/content`) to edit content from Discord "
+    "and keep the edits across upgrades."
+)
+
+
 class ContentFolderReadOnly(UserFacingError):
     """The content folder cannot be written here, so an edit would be lost or fail; says how to fix it."""
 
-    def __init__(self, content_dir: Path, reason: str) -> None:
-        super().__init__(
-            f"The content folder {content_dir} can't be written here ({reason}), so edits from Discord can't be "
-            "saved: mount a writable folder at CONTENT_DIR (with Docker, `-v ./content:/app/content`) to edit "
-            "content from Discord and keep the edits across upgrades."
-        )
+    default_message = f"The content folder can't be written here, so edits from Discord can't be saved: {HOW_TO_MOUNT}"
+
+    def __init__(self, content_dir: Path | None = None, reason: str | None = None) -> None:
+        message = None
+        if content_dir is not None:
+            because = f" ({reason})" if reason else ""
+            message = (
+                f"The content folder {content_dir} can't be written here{because}, so edits from Discord can't be "
+                f"saved: {HOW_TO_MOUNT}"
+            )
+        super().__init__(message)
