@@ -250,6 +250,12 @@ class AlignmentBot(commands.AutoShardedBot):
         """Whether this process runs shard 0 (which also carries direct messages)."""
         return self.shard_scope.ids is None or 0 in self.shard_scope.ids
 
+    @property
+    def own_shards(self) -> str | None:
+        """Name this process's shards ("0-1 of 4") when other processes run the rest; None when it runs them all."""
+        scope = self.shard_scope
+        return None if scope.ids is None else f"{describe_shard_ids(scope.ids)} of {scope.count}"
+
     def uptime(self) -> float:
         """Return seconds since the bot object was created."""
         return (self.clock.now() - self.started_at).total_seconds()

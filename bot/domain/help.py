@@ -83,9 +83,18 @@ def help_card(entries: list[CommandEntry]) -> Card:
 
 
 def about_card(
-    *, version: str, uptime_seconds: float, servers: int, stats: Mapping[str, int], source_url: str | None = None
+    *,
+    version: str,
+    uptime_seconds: float,
+    servers: int,
+    stats: Mapping[str, int],
+    source_url: str | None = None,
+    own_shards: str | None = None,
 ) -> Card:
-    """Describe the running bot: version, uptime, servers, how much content it serves, and where to start reading."""
+    """Describe the running bot: version, uptime, servers, how much content it serves, and where to start reading.
+
+    `own_shards` ("0-1 of 4") when this process runs only some of the shards: it knows only their servers.
+    """
     links = [f"[Start here: AI alignment]({START_HERE_URL})"]
     if source_url:
         links.append(f"[Source code]({source_url})")
@@ -103,7 +112,7 @@ def about_card(
         fields=(
             ("Version", truncate(version, 100)),
             ("Uptime", format_duration(uptime_seconds)),
-            ("Servers", str(servers)),
+            ("Servers", f"{servers} on shards {own_shards} (this process)" if own_shards else str(servers)),
             ("Content", content),
             ("Links", " · ".join(links) if len(" · ".join(links)) <= EMBED_FIELD_LIMIT else links[0]),
         ),

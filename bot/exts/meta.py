@@ -63,6 +63,7 @@ class Meta(commands.Cog):
             servers=len(self.bot.guilds),
             stats=self.bot.library.store.stats(),
             source_url=self.bot.settings.source_url,
+            own_shards=self.bot.own_shards,
         )
         await interaction.response.send_message(embed=card_embed(card), ephemeral=True)
 

@@ -125,6 +125,11 @@ async def test_two_processes_split_the_shards_and_post_each_prompt_once(
         assert sorted(c for c in fake.connections if c is not None) == [(s, SHARDS) for s in range(SHARDS)]
         assert {g.id for g in low_bot.guilds} == {c.guild.id for c in owned_by_low}
         assert {g.id for g in high_bot.guilds} == {c.guild.id for c in owned_by_high}
+        # /about counts the servers this process knows, and says which shards those are.
+        about = await (await fake.invoke(owned_by_high[0].admin, "about", channel=owned_by_high[0].prompts)).reply()
+        assert {"name": "Servers", "value": "4 on shards 2-3 of 4 (this process)", "inline": False} in about.embeds[0][
+            "fields"
+        ]
         for place in communities:
             assert low_bot.owns_guild(place.guild.id) == (place in owned_by_low) != high_bot.owns_guild(place.guild.id)
             # Each admin schedules in their server; the command reaches (and is answered by) the owning process.

@@ -104,4 +104,10 @@ def test_about_card_from_plain_values() -> None:
     assert fields["Content"].startswith("34 concepts · 70 readings · 6 essay steps")
     assert "[Source code](https://example.org/src)" in fields["Links"]
     assert "Source code" not in dict(about_card(version="1", uptime_seconds=0, servers=0, stats=stats).fields)["Links"]
+
+
+def test_about_says_when_it_counts_only_its_own_shards_servers() -> None:
+    """A process running some of the shards knows only their servers, and says so rather than under-count."""
+    card = about_card(version="1", uptime_seconds=0, servers=3, stats={}, own_shards="0-1 of 4")
+    assert dict(card.fields)["Servers"] == "3 on shards 0-1 of 4 (this process)"
     assert fits(card)
