@@ -29,9 +29,9 @@ RETRY_AFTER = timedelta(hours=1)
 class AutoBackups:
     """Backs up `database` into `directory` every `interval`, keeping the newest `keep` of its own backups.
 
-    Read by the admin status view: `last_backup` (the newest backup in the folder, automatic or manual), and
-    `last_error` / `last_error_at` (the latest failure since start, kept after a later success: compare its time
-    with `last_backup.taken_at`).
+    Read by the admin status view: `last_backup` (the newest backup in the folder, automatic or manual),
+    `last_error` / `last_error_at` (why and when the latest automatic backup failed; None once one succeeds), and
+    `failed_backups` (how many failed since the start).
     """
 
     def __init__(self, database: Path, directory: Path, *, keep: int, interval: timedelta, clock: Clock) -> None:
@@ -43,6 +43,7 @@ class AutoBackups:
         self.last_backup: BackupFile | None = None
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
+        self.failed_backups = 0
         self._looked = False  # whether the folder has been read for an earlier backup yet
         self.loop = BackgroundLoop("auto-backups", self._pass, clock)
 
@@ -96,7 +97,7 @@ class AutoBackups:
             log.exception("Automatic backup of %s failed unexpectedly", self.database)
             self._failed(now, f"{type(exc).__name__}: {exc}", logged=True)
             return now + min(self.interval, RETRY_AFTER)
-        self.last_backup = made
+        self.last_backup, self.last_error, self.last_error_at = made, None, None
         log.info("Backed up the database to %s (%d bytes)", made.path, made.size_bytes)
         return made.taken_at + self.interval
 
@@ -115,5 +116,6 @@ class AutoBackups:
 
     def _failed(self, now: datetime, reason: str, *, logged: bool = False) -> None:
         self.last_error, self.last_error_at = reason, now
+        self.failed_backups += 1
         if not logged:
             log.error("Automatic backup failed: %s", reason)

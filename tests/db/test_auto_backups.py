@@ -80,7 +80,7 @@ async def test_backups_are_taken_every_interval_and_pruned_to_keep(
     assert [backup.taken_at for backup in automatic] == times[-3:]
     assert sorted(os.listdir(folder)) == sorted([manual.name, "notes.txt", *(b.path.name for b in automatic)])
     assert all(b.path.name.endswith(f"-v{LATEST:04d}-auto.sqlite3") for b in automatic)
-    assert backups.last_error is None and backups.loop.failed_passes == 0
+    assert backups.last_error is None and backups.failed_backups == 0 and backups.loop.failed_passes == 0
 
 
 async def test_a_failure_is_recorded_in_one_line_and_the_next_backup_succeeds(
@@ -107,7 +107,7 @@ async def test_a_failure_is_recorded_in_one_line_and_the_next_backup_succeeds(
             f"The backup of {database} could not be written to {folder / backup_name(started, LATEST, automatic=True)} "
             "(No space left on device)"
         )
-        assert backups.last_error_at == started and backups.last_backup is None
+        assert backups.last_error_at == started and backups.last_backup is None and backups.failed_backups == 1
         failures = [record for record in caplog.records if record.levelno >= logging.ERROR]
         assert [record.getMessage() for record in failures] == [f"Automatic backup failed: {backups.last_error}"]
         assert failures[0].exc_info is None
@@ -118,7 +118,7 @@ async def test_a_failure_is_recorded_in_one_line_and_the_next_backup_succeeds(
     finally:
         await backups.stop()
     assert made.taken_at == started + RETRY_AFTER and made.path.is_file()
-    assert backups.last_error_at == started  # the failure since start stays visible, older than the backup
+    assert (backups.last_error, backups.last_error_at, backups.failed_backups) == (None, None, 1)
     assert not backups.loop.running
 
 
