@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -125,6 +126,7 @@ class AlignmentBot(commands.AutoShardedBot):
         self._identified_at: dict[int, float] = {}
         self._max_concurrency: int | None = None
         self._identify_lock = asyncio.Lock()
+        self._closing = asyncio.Event()  # set by close(): shards still waiting to identify give up
 
     async def setup_hook(self) -> None:
         """Load every extension, then sync the command tree if it changed."""
@@ -136,6 +138,7 @@ class AlignmentBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop the automatic backups (a backup that has begun finishes), then disconnect from Discord."""
+        self._closing.set()
         if self.backups is not None:
             await self.backups.stop()
         await super().close()
@@ -154,7 +157,12 @@ class AlignmentBot(commands.AutoShardedBot):
                     self._max_concurrency = await self._fetch_max_concurrency()
                 delay = identify_delay(shard, self._identified_at, self._max_concurrency, time.monotonic())
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._closing.wait(), delay)
+            if self._closing.is_set():
+                # Stopped while shards were still connecting. discord.py retries a launch that fails with any
+                # Exception (with a traceback, 5 s later), so end it the way a cancelled start would end.
+                raise asyncio.CancelledError
             self._identified_at[shard] = time.monotonic()
 
     async def _fetch_max_concurrency(self) -> int:

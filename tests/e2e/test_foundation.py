@@ -229,3 +229,29 @@ async def test_python_dash_m_bot_starts_against_the_fake(fake: FakeDiscord, serv
         process.terminate()
         _, stderr = await asyncio.wait_for(process.communicate(), 10)
     assert fake.token not in stderr.decode()
+
+
+async def test_a_stop_while_shards_are_still_connecting_is_quick_and_quiet(fake: FakeDiscord, tmp_path) -> None:
+    """SIGTERM while the second shard waits its turn to identify: a clean exit at once, no traceback.
+
+    With one identify per 5 s (max_concurrency 1), shard 1 waits after shard 0; discord.py would otherwise identify
+    it on the closed connection, log a traceback and retry 5 s later, holding up the stop.
+    """
+    for shard_id in range(2):
+        fake.add_guild(f"server {shard_id}", shard=(shard_id, 2)).add_text_channel("general")
+    env = bot_environment(fake, tmp_path / "proc.sqlite3", SHARD_COUNT="2", LOG_LEVEL="INFO")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        await fake.gateway.changed.wait_for(lambda: (0, 2) in fake.connections, 30, "shard 0 to connect")
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 4)  # not the 5 s identify wait, nor a retry
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "Stopped cleanly" in text and "Traceback" not in text, text
+    assert fake.gateway.identify_count == 1
