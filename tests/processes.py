@@ -14,7 +14,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 # Environment variables that configure the bot; none is inherited from the shell running the tests.
-BOT_SETTINGS = ("DISCORD_", "DEV_GUILD", "DATABASE_", "CONTENT_", "LOG_LEVEL", "SOURCE_URL")
+BOT_SETTINGS = (
+    "DISCORD_",
+    "DEV_GUILD",
+    "DATABASE_",
+    "CONTENT_",
+    "LOG_",
+    "SOURCE_URL",
+    "SHARD_",
+    "BACKUP_",
+    "HEALTH_",
+    "HEARTBEAT_",
+)
 
 
 def command_environment(**settings: str) -> dict[str, str]:

@@ -82,7 +82,7 @@ class PollRounds(commands.Cog):
 
     def __init__(self, bot: AlignmentBot) -> None:
         self.bot = bot
-        self.refresher = Debouncer(REFRESH_INTERVAL, self.refresh_poll_message)
+        self.refresher = Debouncer(REFRESH_INTERVAL, self._refresh_after_votes)
         # Open rounds only (a round rarely changes while open, and every vote reads it); dropped when they close.
         self._open: dict[int, PollRound] = {}
         # One close at a time per server (a round's close and its poll-message edits), never across servers.
@@ -148,6 +148,15 @@ class PollRounds(commands.Cog):
         so_far = await self.public_results(poll) if poll.show_results_early else None
         await interaction.response.send_message(vote_receipt(poll.number, estimate, source, so_far), ephemeral=True)
         self.refresher.mark(poll.id)
+
+    async def _refresh_after_votes(self, round_id: int) -> None:
+        """Refresh a poll after votes (the debouncer's action), logging a failure with the round's server."""
+        try:
+            await self.refresh_poll_message(round_id)
+        except Exception:
+            poll = self._open.get(round_id)
+            guild = poll.guild_id if poll is not None else "unknown"
+            log.exception("Refreshing the poll of round %s (guild %s) failed", round_id, guild)
 
     async def refresh_poll_message(self, round_id: int) -> None:
         """Edit the poll message to show the current count (and, once closed, the public results)."""
