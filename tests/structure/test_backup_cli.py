@@ -12,20 +12,12 @@ import pytest
 
 from bot.db import Database
 from bot.db.backup import latest_schema_version, list_backups
-from tests.db.test_backup import damage, meta_rows
+from tests.db.test_backup import bot_database, damage, meta_rows
 from tests.fakediscord import FakeDiscord, running_fake
 from tests.processes import bot_environment, command_environment, run_command, start_process
 
 PASSWORD = "backup-cli-secret"  # sent to a server that trusts local connections; it must never be printed
 LATEST = latest_schema_version()
-
-
-async def bot_database(path: Path, **meta: str) -> Path:
-    """Create a migrated bot database at `path` holding the given meta rows."""
-    async with await Database.open(path) as db:
-        for key, value in meta.items():
-            await db.state.set_meta(key, value)
-    return path
 
 
 async def test_backup_check_and_restore(tmp_path: Path) -> None:
