@@ -42,7 +42,7 @@ class Recovery:
         current = schedule is not None and schedule.next_local_date == post.occurrence
         try:
             if await self.settle_if_posted(post):
-                log.info("Recovered post %s: it had been sent before", post.id)
+                log.info("Recovered post %s (guild %s): it had been sent before", post.id, post.guild_id)
                 return
             deadline = post.deadline or post.claimed_at + RETRY_GRACE_FOR_OLD_POSTS
             if now > deadline:
@@ -113,5 +113,7 @@ class Recovery:
                 raise Wait(describe_fault(error, f"<#{post.channel_id}>")) from error
             if not isinstance(error, discord.HTTPException):
                 raise
-            log.info("Could not read channel %s while recovering post %s", post.channel_id, post.id)
+            log.info(
+                "Could not read channel %s while recovering post %s (guild %s)", post.channel_id, post.id, post.guild_id
+            )
         return None

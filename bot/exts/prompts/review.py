@@ -64,7 +64,12 @@ class Suggestions:
                 embed = review_embed(prompt, similar, interaction.user)
                 await review_channel.send(embed=embed, view=review_view(prompt.id))
             except discord.HTTPException:
-                log.warning("Could not post suggestion %s for review in %s", prompt.id, review_channel.id)
+                log.warning(
+                    "Could not post suggestion %s for review in %s (guild %s)",
+                    prompt.id,
+                    review_channel.id,
+                    interaction.guild_id,
+                )
         await interaction.response.send_message(suggestion_received(prompt.id, bool(similar)), ephemeral=True)
 
     async def decide(self, interaction: discord.Interaction[Any], prompt_id: int, approve: bool) -> None:
@@ -87,7 +92,12 @@ class Suggestions:
                 user = self.bot.get_user(prompt.author_id) or await self.bot.fetch_user(prompt.author_id)
                 await user.send(verdict_message(guild_name, approve, prompt))
             except discord.HTTPException:
-                log.info("Could not tell user %s about suggestion %s", prompt.author_id, prompt_id)
+                log.info(
+                    "Could not tell user %s about suggestion %s (guild %s)",
+                    prompt.author_id,
+                    prompt_id,
+                    interaction.guild_id,
+                )
 
 
 def suggestions_for(interaction: discord.Interaction[Any]) -> Suggestions:

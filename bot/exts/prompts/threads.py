@@ -92,7 +92,13 @@ class PromptThreads:
         if attempts >= THREAD_MAX_ATTEMPTS:
             await self._give_up(post, thread_gave_up(attempts, describe_fault(error, where)))
         else:
-            log.warning("Creating the thread for post %s failed (try %d); retrying at %s", post.id, attempts, retry_at)
+            log.warning(
+                "Creating the thread for post %s (guild %s) failed (try %d); retrying at %s",
+                post.id,
+                post.guild_id,
+                attempts,
+                retry_at,
+            )
 
     async def _give_up(self, post: PromptPost, reason: str) -> None:
         await self.bot.db.prompts.give_up_thread(post.id, reason)
