@@ -71,8 +71,9 @@ async def measure(args: argparse.Namespace, listener: bool, scratch: Path) -> tu
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    """Alternate off and on runs; print votes/s medians and the ratio."""
+    """Alternate off and on runs; print the medians of votes/s and of the bot's CPU per vote, and their ratios."""
     rates: dict[bool, list[float]] = {False: [], True: []}
+    cpu_ms: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as scratch:
         for attempt in range(args.repeat):
             for listener in (False, True) if attempt % 2 == 0 else (True, False):
@@ -80,12 +81,22 @@ async def main_async(args: argparse.Namespace) -> None:
                 if run.stored != run.acknowledged:
                     raise SystemExit(f"{run.acknowledged} votes acknowledged but {run.stored} stored")
                 rates[listener].append(run.rate)
+                assert run.cpu_seconds is not None  # noqa: S101 - run_bot measures it
+                cpu_ms[listener].append(1000 * run.cpu_seconds / run.votes)
                 label = "on, scraped" if listener else "off"
                 scraped = f"  ({answered} scrapes answered)" if listener else ""
                 p99 = run.percentile(99)
-                print(f"run {attempt + 1} listener {label:<11} {run.rate:7.0f} votes/s  p99 {p99:6.1f} ms{scraped}")
+                print(
+                    f"run {attempt + 1} listener {label:<11} {run.rate:7.0f} votes/s  p99 {p99:6.1f} ms  "
+                    f"bot CPU {cpu_ms[listener][-1]:.3f} ms/vote{scraped}"
+                )
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
     print(f"median votes/s: off {off:.0f}, on and scraped every second {on:.0f}: {100 * (1 - on / off):+.1f}% cost")
+    cpu_off, cpu_on = statistics.median(cpu_ms[False]), statistics.median(cpu_ms[True])
+    print(
+        f"median bot CPU per vote: off {cpu_off:.3f} ms, on and scraped {cpu_on:.3f} ms: "
+        f"{100 * (cpu_on / cpu_off - 1):+.1f}% (the steadier figure: throughput swings with the shared machine)"
+    )
     print("target: under 5% cost with the listener on")
 
 

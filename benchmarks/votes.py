@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import random
 import sqlite3
 import statistics
@@ -43,6 +44,8 @@ class Run:
     acknowledged: int
     stored: int
     poll_edits: list[float]
+    #: CPU seconds the bot process spent during the burst (user + system), where measured.
+    cpu_seconds: float | None = None
 
     def percentile(self, q: int) -> float:
         """Return the q-th percentile ack latency in ms."""
@@ -52,6 +55,12 @@ class Run:
     def rate(self) -> float:
         """Return votes per second."""
         return self.votes / self.seconds
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """Return the CPU seconds (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
 
 
 def edit_times(fake: FakeDiscord, message_id: int, since: float) -> list[float]:
@@ -73,7 +82,9 @@ async def run_bot(
         await (await fake.invoke(admin, subcommand(fake, "pdoom", "open"), channel=channel)).reply(timeout=30)
         poll = await fake.wait_for_message(channel, lambda m: "P(doom) round" in m.text and bool(m.components))
         began = asyncio.get_running_loop().time()
+        cpu_before = process_cpu_seconds(process.pid)
         seconds, latencies, acked = await cast_votes(fake, poll, members, args.votes, args.in_flight, random.Random(1))
+        cpu = process_cpu_seconds(process.pid) - cpu_before
         await asyncio.sleep(3.5)  # let the last throttled poll edit happen
         edits = edit_times(fake, poll.id, began)
     finally:
@@ -81,7 +92,7 @@ async def run_bot(
         await process.wait()
     with sqlite3.connect(database) as conn:
         stored = conn.execute("SELECT count(*) FROM pdoom_votes").fetchone()[0]
-    return Run("bot", args.votes, seconds, latencies, acked, stored, edits)
+    return Run("bot", args.votes, seconds, latencies, acked, stored, edits, cpu)
 
 
 async def run_minimal(
