@@ -78,7 +78,7 @@ async def main_async(args: argparse.Namespace) -> None:
         for attempt in range(args.repeat):
             for listener in (False, True) if attempt % 2 == 0 else (True, False):
                 run, answered = await measure(args, listener, Path(scratch) / f"{attempt}-{listener}")
-                if run.stored != run.acknowledged:
+                if run.stored < run.acknowledged:
                     raise SystemExit(f"{run.acknowledged} votes acknowledged but {run.stored} stored")
                 rates[listener].append(run.rate)
                 assert run.cpu_seconds is not None  # noqa: S101 - run_bot measures it
@@ -88,7 +88,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 p99 = run.percentile(99)
                 print(
                     f"run {attempt + 1} listener {label:<11} {run.rate:7.0f} votes/s  p99 {p99:6.1f} ms  "
-                    f"bot CPU {cpu_ms[listener][-1]:.3f} ms/vote{scraped}"
+                    f"bot CPU {cpu_ms[listener][-1]:.3f} ms/vote  late {run.votes - run.acknowledged}{scraped}"
                 )
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
     print(f"median votes/s: off {off:.0f}, on and scraped every second {on:.0f}: {100 * (1 - on / off):+.1f}% cost")

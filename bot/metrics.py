@@ -37,7 +37,8 @@ T = TypeVar("T")
 
 INTERACTIONS = Counter(
     "alignment_bot_interactions",
-    "Interactions handled, by command (or component) and outcome: ok, user_error or error",
+    "Interactions handled, by command (or component) and outcome: ok, user_error, error, or expired (answered after "
+    "Discord's 3 s window)",
     ["command", "outcome"],
 )
 ACK_LATENCY = Histogram(

@@ -90,8 +90,26 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=mentions)
 
 
+# Discord's answer to a response sent after the interaction's 3 s window (or to one it no longer knows).
+UNKNOWN_INTERACTION = 10062
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException, where: str) -> None:
     """Tell the user what went wrong (ephemerally) and log unexpected errors with a short code."""
+    cause = unwrap(error)
+    if isinstance(cause, discord.NotFound) and cause.code == UNKNOWN_INTERACTION:
+        # Too late to answer at all (the bot was slowed down, say by a stalled disk): nothing can reach the member,
+        # who saw "This interaction failed". One line, not a traceback; whatever the command committed stays.
+        metrics.interaction_done(interaction, "expired")
+        metrics.count_error(cause)
+        log.warning(
+            "Answered too late in %s: Discord's 3 s to respond had passed (guild=%s channel=%s user=%s)",
+            where,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id,
+        )
+        return
     message, log_traceback = describe_error(error)
     metrics.interaction_done(interaction, "error" if log_traceback else "user_error")
     if log_traceback:

@@ -9,9 +9,9 @@ import pytest
 
 from bot import charts
 from bot.bot import AlignmentBot
-from bot.domain.pdoom import PollRound
+from bot.domain.pdoom import PollRound, bucket_estimate
 from tests.e2e.conftest import BotRunner, LockedOnce, Server, community, eventually
-from tests.e2e.test_pdoom import closer_pass, fast_refresh, open_poll, results_posts, rounds_of, vote
+from tests.e2e.test_pdoom import BUCKET_17, closer_pass, fast_refresh, open_poll, results_posts, rounds_of, vote
 from tests.fakediscord import FakeDiscord, InvalidInteraction, Member, fast_http_retries
 
 MESSAGES = "/channels/{channel_id}/messages"
@@ -329,3 +329,23 @@ async def test_a_hanging_results_post_never_holds_up_another_server(
     assert (await close(fake, b)).startswith("Round 1 is closed and its results are posted")
     assert results_posts(fake, b) and not results_posts(fake, server)
     assert (await closing_a.reply(timeout=10)).content.startswith("Round 1 is closed and its results are posted")
+
+
+async def test_a_vote_answered_after_discords_deadline_is_kept_and_logged_in_one_line(
+    fake: FakeDiscord, server: Server, bot: AlignmentBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bot slowed past Discord's 3 s window can't answer; the vote stays stored and the log has one warning.
+
+    Discord then refuses the answer (10062): nothing can reach the member, so it is no error with a traceback.
+    """
+    poll = await open_poll(fake, server)
+    round_id = int(poll.custom_ids[0].split(":")[3])
+    fake.ack_deadline = 0.0  # every answer arrives too late
+    with caplog.at_level(logging.WARNING):
+        handle = await fake.click(server.member, poll, f"align:pdoom:b:{round_id}:{BUCKET_17}")
+        await fake.changed.wait_for(lambda: handle.rejected, 5, "the late answer to be refused")
+        await eventually(lambda: bot.db.polls.current_answer(round_id, server.member.user.id))
+        await fake.changed.wait_for(lambda: "Answered too late" in caplog.text, 5, "the warning")
+    assert handle.callback is None and handle.rejected[0][1]["code"] == 10062
+    assert await bot.db.polls.current_answer(round_id, server.member.user.id) == bucket_estimate(BUCKET_17).value
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info], caplog.text
