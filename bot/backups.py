@@ -17,7 +17,14 @@ from pathlib import Path
 
 from bot.background import BackgroundLoop
 from bot.clock import Clock
-from bot.db.backup import BackupError, BackupFile, backup_sqlite, latest_backup, list_backups
+from bot.db.backup import (
+    BackupError,
+    BackupFile,
+    backup_sqlite,
+    latest_backup,
+    list_backups,
+    remove_abandoned_partials,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,6 +111,8 @@ class AutoBackups:
     def _backup_and_prune(self, now: datetime) -> BackupFile:
         """Take a backup, then delete this loop's own backups beyond the newest `keep` (runs in a thread)."""
         made = backup_sqlite(self.database, self.directory, now=now, automatic=True)
+        # Unfinished backups of a process stopped mid-copy (forced exit): older than a day, nobody is writing them.
+        remove_abandoned_partials(self.directory, timedelta(days=1), now)
         own = [backup for backup in list_backups(self.directory) if backup.automatic]
         for old in own[: max(len(own) - self.keep, 0)]:
             try:

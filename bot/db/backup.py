@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.db import migrations
@@ -89,6 +89,24 @@ def latest_backup(directory: Path) -> BackupFile | None:
     """Return the newest backup in `directory` (made by `db backup` or automatically), or None."""
     backups = list_backups(directory)
     return backups[-1] if backups else None
+
+
+def remove_abandoned_partials(folder: Path, older_than: timedelta, now: datetime) -> int:
+    """Delete unfinished backups (`.bot-backup-*.partial`) last written before `now - older_than`; return how many.
+
+    A backup interrupted by a forced exit leaves its temporary file behind; one still being written (by a
+    `db backup` running beside the bot) is younger than `older_than` and kept.
+    """
+    removed = 0
+    for partial in folder.glob(".bot-backup-*.partial"):
+        try:
+            written = datetime.fromtimestamp(partial.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            continue
+        if written < now - older_than:
+            _remove_with_companions(partial)
+            removed += 1
+    return removed
 
 
 def latest_schema_version() -> int:

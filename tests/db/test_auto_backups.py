@@ -159,3 +159,23 @@ def test_settings_decide_whether_there_are_automatic_backups(tmp_path: Path, cap
         5,
         timedelta(hours=6),
     )
+
+
+async def test_a_backup_abandoned_half_way_is_cleared_away_but_one_being_written_is_not(
+    database: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A `.partial` file left by a forced exit days ago goes with the next automatic backup; a fresh one stays."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    abandoned, in_progress = folder / ".bot-backup-old.partial", folder / ".bot-backup-new.partial"
+    for partial, age in ((abandoned, timedelta(days=2)), (in_progress, timedelta(minutes=1))):
+        partial.write_bytes(b"half a copy")
+        written = (clock.now() - age).timestamp()
+        os.utime(partial, (written, written))
+    backups = AutoBackups(database, folder, keep=3, interval=INTERVAL, clock=clock)
+    backups.start()
+    try:
+        await until(lambda: backups.last_backup is not None)
+    finally:
+        await backups.stop()
+    assert not abandoned.exists() and in_progress.exists()
