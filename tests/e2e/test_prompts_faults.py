@@ -335,3 +335,25 @@ async def test_post_now_reports_a_refusal_to_the_admin_only(
     await fake.sync()
     assert alerts(fake, a.mods) == []
     assert await bot.db.prompts.count_prompts(a.guild.id, "posted") == 0  # the prompt went back to the queue
+
+
+async def test_a_server_whose_return_went_unannounced_is_posted_when_its_shard_is_ready(
+    fake: FakeDiscord, server: Server, runner: BotRunner
+) -> None:
+    """discord.py drops a GUILD_CREATE landing as a shard's wait for its servers times out: no on_guild_available.
+
+    The shard's READY that follows still brings the waiting post forward, instead of leaving it to its retry time.
+    """
+    bot, a, _ = await two_scheduled_servers(fake, runner)
+    fake.set_available(a.guild, False)
+    await fake.reidentify()
+    await fake.sync()
+    await runner.clock.set(DUE)
+    await eventually(lambda: retrying(bot, a.guild.id))
+    bot.remove_listener(cog(bot).on_guild_available, "on_guild_available")  # as if discord.py lost the event
+    fake.set_available(a.guild, True)
+    await fake.reidentify()
+    await fake.wait_for_message(a.prompts, lambda m: bool(prompt_posts(fake, a.prompts)))  # not at 19:00:15
+    assert runner.clock.now() == DUE
+    await handled_now(runner, bot)
+    assert alerts(fake, a.mods) == [] and len(prompt_posts(fake, a.prompts)) == 1

@@ -54,6 +54,11 @@ class Prompts(commands.GroupCog, name=PROMPTS_COG, group_name=MEMBER_GROUP):
         """Post at once what waited for the server to come back from an outage."""
         self.scheduler.guild_available(guild.id)
 
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Post at once for the shard's servers that came back while it connected (their event may be lost)."""
+        self.scheduler.shard_ready(shard_id)
+
     @app_commands.command(name="suggest")
     async def suggest(self, interaction: discord.Interaction) -> None:
         """Suggest a discussion prompt for the admins to review."""

@@ -30,6 +30,7 @@ from bot.background import BackgroundLoop
 from bot.bot import AlignmentBot
 from bot.domain.prompt_outcomes import (
     NOT_IN_SERVER,
+    SERVER_UNAVAILABLE,
     WAS_OFFLINE,
     describe_outcome,
     gave_up,
@@ -73,6 +74,7 @@ class PromptScheduler:
         # One server's work at a time (a pass, /prompts-admin post-now); servers never wait on each other.
         self._guild_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._available_again: set[int] = set()  # servers back from an outage since the last pass
+        self._waiting_for_server: set[int] = set()  # servers whose post waits for an outage on Discord's side to end
         self._prepared = False
 
     def start(self) -> None:
@@ -205,6 +207,8 @@ class PromptScheduler:
         try:
             outcome = await self.poster.post(schedule, occurrence, schedule.deadline)
         except Wait as wait:
+            if wait.reason == SERVER_UNAVAILABLE:
+                self._waiting_for_server.add(schedule.guild_id)
             await self.poster.retry_later(schedule, now, wait.reason)
             return
         await self.bot.db.schedules.advance_schedule(schedule.guild_id, occurrence, following, outcome)
@@ -257,8 +261,20 @@ class PromptScheduler:
         The next pass brings the server's pending retry forward: the database is written by the supervised loop,
         which stops before the database closes, never by the event handler, which may still run at shutdown.
         """
+        self._waiting_for_server.discard(guild_id)
         self._available_again.add(guild_id)
         self.wake()
+
+    def shard_ready(self, shard_id: int) -> None:
+        """After a shard (re)connected: post at once for its servers whose outage ended, even if no event said so.
+
+        discord.py drops a server's GUILD_CREATE that arrives just as the shard's wait for its servers times out, and
+        with it on_guild_available; the server is then in the cache as available, and its retry would wait its time.
+        """
+        for guild_id in list(self._waiting_for_server):
+            guild = self.bot.get_guild(guild_id)
+            if guild is not None and guild.shard_id == shard_id and not guild.unavailable:
+                self.guild_available(guild_id)
 
     async def import_starters(self, guild_id: int) -> int:
         """Import the starter prompts from the content folder into a server's queue (idempotent)."""
