@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -211,3 +212,13 @@ async def runner(fake: FakeDiscord, server: Server, tmp_path: Path) -> AsyncIter
 async def bot(runner: BotRunner) -> AlignmentBot:
     """Return the bot, started and ready."""
     return await runner.start()
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path, runner: BotRunner, fake: FakeDiscord, server: Server) -> Path:
+    """Give the bot its own copy of the content, and make the admin the application's owner."""
+    directory = tmp_path / "content"
+    shutil.copytree(CONTENT, directory)
+    runner.content_dir = directory
+    fake.application_owner = server.admin
+    return directory

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-import shutil
 import weakref
 from pathlib import Path
 from typing import Any
@@ -15,22 +14,12 @@ import pytest
 from bot.domain import content_edit
 from bot.domain.content import ContentStore
 from bot.domain.search import Library
-from tests.e2e.conftest import CONTENT, BotRunner, Server
+from tests.e2e.conftest import BotRunner, Server
 from tests.fakediscord import FakeDiscord, Interaction, Member, Message, Permissions, Upload
 
 CONCEPT_FILE = Path("concepts/goodharts-law.yaml")
 TITLE = "title: Goodhart's law"
 CHANGED_SINCE = "concepts/goodharts-law.yaml changed since you uploaded your version; get it again and redo the edit."
-
-
-@pytest.fixture
-def content_dir(tmp_path: Path, runner: BotRunner, fake: FakeDiscord, server: Server) -> Path:
-    """Give the bot its own copy of the content, and make the admin the application's owner."""
-    directory = tmp_path / "content"
-    shutil.copytree(CONTENT, directory)
-    runner.content_dir = directory
-    fake.application_owner = server.admin
-    return directory
 
 
 def button_id(message: Message, label: str) -> str:

@@ -8,7 +8,6 @@ exact moment replace the cog's probe instead.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.domain.content_folder import PROBE_PREFIX, probe_writable
-from tests.e2e.conftest import CONTENT, BotRunner, Server
+from tests.e2e.conftest import BotRunner, Server
 from tests.e2e.test_content_admin import CONCEPT_FILE, button_id, put, save_outcome
 from tests.fakediscord import FakeDiscord
 
@@ -26,16 +25,6 @@ SENTENCE_END = (
     "), so edits from Discord can't be saved: mount a writable folder at CONTENT_DIR (with Docker, "
     "`-v ./content:/app/content`) to edit content from Discord and keep the edits across upgrades."
 )
-
-
-@pytest.fixture
-def content_dir(tmp_path: Path, runner: BotRunner, fake: FakeDiscord, server: Server) -> Path:
-    """Give the bot its own copy of the content, and make the admin the application's owner."""
-    directory = tmp_path / "content"
-    shutil.copytree(CONTENT, directory)
-    runner.content_dir = directory
-    fake.application_owner = server.admin
-    return directory
 
 
 def set_immutable(folders: list[Path], on: bool) -> bool:
